@@ -1,0 +1,225 @@
+"""What a lab is made of, read from an Ansible inventory, and its validation (pure functions)."""
+
+import re
+from dataclasses import dataclass, field
+
+import netaddr
+
+# The lab's networks: inventory variable holding the CIDR, host variable holding the address,
+# the bridge on this machine, and the interface name inside each container.
+NETWORKS = (
+    ("management", "management_cidr", "management_address", "br-mgmt", "eth0"),
+    ("storage", "storage_cidr", "storage_address", "br-storage", "eth1"),
+    ("replication", "replication_cidr", "replication_address", "br-repl", "eth2"),
+)
+# Loop devices the lab hands out: its own numbers, far above the machine's loop0-7.
+LOOP_FIRST = 100
+LOOP_MAX = 48
+LOOP_SIZE_DEFAULT = "20G"
+HOSTNAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+SIZE_RE = re.compile(r"^[1-9][0-9]*[MG]$")
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    cidr: str
+    bridge: str
+    interface: str
+
+    @property
+    def gateway(self):
+        """The first address of the network: the machine's address on the bridge."""
+        net = netaddr.IPNetwork(self.cidr)
+        return f"{netaddr.IPAddress(net.first + 1)}/{net.prefixlen}"
+
+
+@dataclass
+class Host:
+    name: str
+    addresses: dict  # network name -> address (no prefix)
+    loop_devices: int = 0
+    loop_size: str = LOOP_SIZE_DEFAULT
+    groups: list = field(default_factory=list)
+
+
+@dataclass
+class LabSpec:
+    source: str  # where it was read from, for messages
+    networks: list  # of Network, only those the inventory defines
+    hosts: list  # of Host
+
+
+def _as_int(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def spec_from_inventory(source, inventory):
+    """Build a LabSpec from `ansible-inventory --list` output. Returns (spec, problems)."""
+    problems = []
+    hostvars = inventory.get("_meta", {}).get("hostvars", {})
+    groups_of = {}
+    for group, body in inventory.items():
+        if group == "_meta" or not isinstance(body, dict):
+            continue
+        for name in body.get("hosts", []):
+            groups_of.setdefault(name, []).append(group)
+
+    networks = {}
+    hosts = []
+    for name in sorted(hostvars):
+        hv = hostvars[name]
+        addresses = {}
+        for net_name, cidr_var, addr_var, bridge, iface in NETWORKS:
+            address = hv.get(addr_var)
+            if address in (None, ""):
+                continue
+            cidr = hv.get(cidr_var)
+            if not cidr:
+                problems.append(
+                    f"{source}: host {name}: {addr_var} is {address} but {cidr_var} is not set "
+                    f"(expected the {net_name} network's CIDR in group vars)"
+                )
+                continue
+            seen = networks.get(net_name)
+            if seen is None:
+                networks[net_name] = Network(net_name, str(cidr), bridge, iface)
+            elif seen.cidr != str(cidr):
+                problems.append(
+                    f"{source}: host {name}: {cidr_var} is {cidr} but other hosts have "
+                    f"{seen.cidr} (expected one {net_name} network for the whole lab)"
+                )
+            addresses[net_name] = str(address)
+        loops = hv.get("lab_loop_devices", 0)
+        count = _as_int(loops)
+        if count is None or count < 0:
+            problems.append(
+                f"{source}: host {name}: lab_loop_devices is {loops!r} "
+                "(expected a whole number of loop devices, 0 or more)"
+            )
+            count = 0
+        size = str(hv.get("lab_loop_size", LOOP_SIZE_DEFAULT))
+        if not SIZE_RE.match(size):
+            problems.append(
+                f"{source}: host {name}: lab_loop_size is {size!r} "
+                "(expected a size such as 512M or 20G)"
+            )
+        hosts.append(Host(name, addresses, count, size, sorted(groups_of.get(name, []))))
+    ordered = [networks[n[0]] for n in NETWORKS if n[0] in networks]
+    return LabSpec(source, ordered, hosts), problems
+
+
+def validate(spec, loop_budget=LOOP_MAX):
+    """Every problem with the lab described by `spec`, as messages; empty when it is sound."""
+    problems = []
+    src = spec.source
+    if not spec.hosts:
+        problems.append(f"{src}: no hosts (expected at least one host with a management_address)")
+
+    parsed = {}
+    for net in spec.networks:
+        try:
+            parsed[net.name] = netaddr.IPNetwork(net.cidr)
+        except (netaddr.AddrFormatError, ValueError):
+            problems.append(
+                f"{src}: {net.name}_cidr is {net.cidr!r} "
+                "(expected a network such as 172.29.236.0/22)"
+            )
+            continue
+        if parsed[net.name].prefixlen > 29 or parsed[net.name].version != 4:
+            problems.append(
+                f"{src}: {net.name}_cidr is {net.cidr} (expected an IPv4 network of /29 or larger)"
+            )
+    names = sorted(parsed)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if parsed[a].first <= parsed[b].last and parsed[b].first <= parsed[a].last:
+                problems.append(
+                    f"{src}: {a}_cidr {parsed[a]} overlaps {b}_cidr {parsed[b]} "
+                    "(expected separate networks, one per bridge)"
+                )
+
+    seen_names = {}
+    seen_addresses = {}
+    for net in spec.networks:
+        if net.name in parsed:
+            gw = str(netaddr.IPAddress(parsed[net.name].first + 1))
+            seen_addresses[gw] = f"the lab's own {net.bridge} address"
+    for host in spec.hosts:
+        if not HOSTNAME_RE.match(host.name):
+            problems.append(
+                f"{src}: host {host.name!r}: not a valid host name (expected lowercase letters, "
+                "digits and '-', at most 63 characters, used as container and host name)"
+            )
+        key = host.name.lower()
+        if key in seen_names:
+            problems.append(
+                f"{src}: host {host.name}: duplicate host name (already used by "
+                f"{seen_names[key]}; expected each host once)"
+            )
+        seen_names[key] = host.name
+        if "management" not in host.addresses:
+            problems.append(
+                f"{src}: host {host.name}: management_address is not set "
+                "(expected the host's address on the management network)"
+            )
+        for net_name, address in sorted(host.addresses.items()):
+            try:
+                ip = netaddr.IPAddress(address)
+            except (netaddr.AddrFormatError, ValueError):
+                problems.append(
+                    f"{src}: host {host.name}: {net_name}_address is {address!r} "
+                    "(expected an IPv4 address)"
+                )
+                continue
+            net = parsed.get(net_name)
+            if net is not None and not (net.first < int(ip) < net.last):
+                problems.append(
+                    f"{src}: host {host.name}: {net_name}_address {address} is outside "
+                    f"{net_name}_cidr {net} (expected a host address inside it)"
+                )
+            owner = seen_addresses.get(str(ip))
+            if owner is not None:
+                problems.append(
+                    f"{src}: host {host.name}: {net_name}_address {address} is already used by "
+                    f"{owner} (expected a unique address)"
+                )
+            else:
+                seen_addresses[str(ip)] = f"host {host.name}"
+
+    wanted = sum(h.loop_devices for h in spec.hosts)
+    if wanted > loop_budget:
+        detail = ", ".join(f"{h.name}={h.loop_devices}" for h in spec.hosts if h.loop_devices)
+        problems.append(
+            f"{src}: {wanted} loop devices asked for ({detail}) but the lab can hand out "
+            f"{loop_budget} (expected at most {loop_budget} in total, counting hosts already up)"
+        )
+    return problems
+
+
+def missing_tools(which):
+    """Problems for each command the lab needs that `which` (shutil.which) cannot find."""
+    needed = (
+        ("lxc-start", "lxc"),
+        ("lxc-attach", "lxc"),
+        ("debootstrap", "debootstrap"),
+        ("apt-cacher-ng", "apt-cacher-ng"),
+        ("iptables", "iptables"),
+        ("ip", "iproute2"),
+        ("ssh-keygen", "openssh-client"),
+        ("losetup", "mount"),
+    )
+    problems = []
+    for command, package in needed:
+        if which(command) is None and which(f"/usr/sbin/{command}") is None:
+            problems.append(
+                f"{command} not found: install the Debian package {package} "
+                f"(apt-get install {package}, or run scripts/bootstrap)"
+            )
+    return problems
