@@ -90,7 +90,7 @@ def container_files(host, spec, proxy_address, authorized_key, loop_numbers):
     files = {
         "etc/hostname": (host.name + "\n", 0o644),
         "etc/hosts": (hosts_file(spec), 0o644),
-        "etc/apt/apt.conf.d/01strata-lab-proxy": (
+        "etc/apt/apt.conf.d/01strata-proxy": (
             f'Acquire::http::Proxy "http://{proxy_address}:{APT_PROXY_PORT}";\n',
             0o644,
         ),
