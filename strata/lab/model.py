@@ -77,24 +77,23 @@ def spec_from_inventory(source, inventory):
         hv = hostvars[name]
         addresses = {}
         for net_name, cidr_var, addr_var, bridge, iface in NETWORKS:
+            cidr = hv.get(cidr_var)
+            if cidr:
+                seen = networks.setdefault(net_name, Network(net_name, str(cidr), bridge, iface))
+                if seen.cidr != str(cidr):
+                    problems.append(
+                        f"{source}: host {name}: {cidr_var} is {cidr} but other hosts have "
+                        f"{seen.cidr} (expected one {net_name} network for the whole lab)"
+                    )
             address = hv.get(addr_var)
             if address in (None, ""):
                 continue
-            cidr = hv.get(cidr_var)
             if not cidr:
                 problems.append(
                     f"{source}: host {name}: {addr_var} is {address} but {cidr_var} is not set "
                     f"(expected the {net_name} network's CIDR in group vars)"
                 )
                 continue
-            seen = networks.get(net_name)
-            if seen is None:
-                networks[net_name] = Network(net_name, str(cidr), bridge, iface)
-            elif seen.cidr != str(cidr):
-                problems.append(
-                    f"{source}: host {name}: {cidr_var} is {cidr} but other hosts have "
-                    f"{seen.cidr} (expected one {net_name} network for the whole lab)"
-                )
             addresses[net_name] = str(address)
         loops = hv.get("lab_loop_devices", 0)
         count = _as_int(loops)
