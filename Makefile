@@ -5,7 +5,12 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 # Every scenario under molecule/ (the _shared directory holds what they share).
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: bootstrap lint unit molecule test aio aio-down bench
+.PHONY: bootstrap lint unit molecule test aio aio-config aio-down aio-test bench
+
+# The all-in-one lab cloud: the example config etc/strata/aio, copied to its own config dir
+# (secrets and the inventory state are generated there, never in the repository).
+AIO_CONFIG_DIR ?= /etc/strata-aio
+AIO_ENV := STRATA_CONFIG_DIR=$(AIO_CONFIG_DIR)
 
 bootstrap:
 	./scripts/bootstrap
@@ -27,7 +32,25 @@ molecule: bootstrap
 	done; \
 	if [ -n "$$failed" ]; then echo "molecule: failed:$$failed"; exit 1; fi
 
-test: lint unit molecule
+test: lint unit molecule aio-test
+
+aio-config: bootstrap
+	install -d -m 0750 $(AIO_CONFIG_DIR)
+	install -m 0640 etc/strata/aio/*.yml $(AIO_CONFIG_DIR)/
+	$(AIO_ENV) $(VENV)/strata secrets generate
+	$(AIO_ENV) $(VENV)/strata inventory validate
+
+aio: aio-config
+	$(AIO_ENV) $(VENV)/strata lab up -i inventory/
+	$(AIO_ENV) $(VENV)/strata-ansible setup-everything.yml
+
+aio-down:
+	$(AIO_ENV) $(VENV)/strata lab down -i inventory/
+
+# The all-in-one deploy, then the wrapper's own check against it, then the lab is removed.
+aio-test: aio
+	STRATA_LAB_CONFIG_DIR=$(AIO_CONFIG_DIR) $(VENV)/pytest -q -m lab tests/unit/test_ansible_wrapper_run.py
+	$(MAKE) aio-down
 
 bench: bootstrap
 	@for b in bench/*.py; do echo "=== $$b"; $(VENV)/python $$b || exit 1; done

@@ -10,7 +10,9 @@ The format is OpenStack-Ansible's ``openstack_user_config.yml``: ``cidr_networks
 Every message names the file (and line when known), the key path, the value and what was expected.
 """
 
+import contextlib
 import difflib
+import gc
 import os
 import re
 from dataclasses import dataclass, field
@@ -132,7 +134,12 @@ CLUSTERED_GROUPS = ("galera_all", "rabbitmq_all", "ceph_mon")
 ODD_SIZED_GROUPS = ("galera_all", "ceph_mon")
 
 # Host vars Strata sets itself; container_vars may not set them.
-RESERVED_HOST_VARS = ("ansible_host", "management_address", "storage_address", "replication_address")
+RESERVED_HOST_VARS = (
+    "ansible_host",
+    "management_address",
+    "storage_address",
+    "replication_address",
+)
 
 # Names in provider_networks group_binds that mean a Strata component group (OSA spellings).
 GROUP_BIND_ALIASES = {
@@ -172,7 +179,8 @@ _KNOWN_GROUPS = {_normal(g): g for g in (*HOST_GROUPS, *NOT_DEPLOYED_GROUPS)}
 
 
 class YamlMap(dict):
-    """A mapping from YAML that remembers where each key was written: ``where[key] = (file, line)``."""
+    """A mapping from YAML that remembers where each key was written: ``where[key]`` is
+    ``(file, line)``."""
 
     __slots__ = ("where", "origin")
 
@@ -241,6 +249,9 @@ def _construct_seq(loader, node):
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+# Ansible's tags may appear in user_variables*.yml: read them as the plain text they hold.
+for _tag in ("!vault", "!unsafe"):
+    _Loader.add_constructor(_tag, lambda loader, node: loader.construct_scalar(node))
 
 
 def read_yaml(path, problems):
@@ -330,6 +341,7 @@ class Host:
     networks: tuple  # assigned networks this host needs ('storage', 'replication')
     host_vars: dict  # from container_vars, limit_container_types honoured
     where: tuple  # (file, line) of its first entry
+    ip_where: tuple  # (file, line) of its first ip
     deployed: bool  # False when it is only in groups Strata does not deploy
 
 
@@ -683,7 +695,7 @@ def _valid_hostname(name):
     return all(_HOSTNAME_LABEL.match(label) for label in name.split("."))
 
 
-def _apply_limit(var, value, components):
+def _apply_limit(value, components):
     """OSA's limit_container_types: a var whose mapping holds it applies only to components
     whose name contains it. Returns (applies, value without the key)."""
     if not isinstance(value, dict) or "limit_container_types" not in value:
@@ -693,28 +705,32 @@ def _apply_limit(var, value, components):
     if isinstance(value, YamlMap):
         stripped.where = value.where
         stripped.origin = value.origin
-    applies = any(limit in component or limit in component.removesuffix("_all")
-                  for component in components)
+    applies = any(limit in component for component in components)
     return applies, stripped
 
 
-def _merge_vars(dst, src, path, where, sources, problems):
-    """Merge host vars from another group entry; a value given differently is a problem."""
+def _merge_vars(dst, src, path, problems):
+    """Merge host vars (YamlMaps) from another group entry; a value given differently is a
+    problem that names where both were given."""
     for key, value in src.items():
+        where = src.where.get(key, src.origin)
         if key not in dst:
             dst[key] = value
-            sources[f"{path}.{key}"] = where
-        elif isinstance(dst[key], dict) and isinstance(value, dict):
-            _merge_vars(dst[key], value, f"{path}.{key}", where, sources, problems)
+            dst.where[key] = where
+        elif isinstance(dst[key], YamlMap) and isinstance(value, YamlMap):
+            # Copy before writing: the mapping may be shared with other hosts (YAML anchors).
+            copy = YamlMap(dst[key])
+            copy.where = dict(dst[key].where)
+            copy.origin = dst[key].origin
+            dst[key] = copy
+            _merge_vars(copy, value, f"{path}.{key}", problems)
         elif dst[key] != value:
-            first = sources.get(f"{path}.{key}")
             problems.append(
                 problem(
                     where,
                     f"{path}.{key}",
-                    f"{_show(value)} differs from {_show(dst[key])} given for the same host"
-                    + (f" at {at(first)}" if first else "")
-                    + "; expected one value per host",
+                    f"{_show(value)} differs from {_show(dst[key])} given for the same host at "
+                    f"{at(dst.where[key])}; expected one value per host",
                 )
             )
 
@@ -725,7 +741,6 @@ def _hosts(merged, networks, problems, warnings):
     ignored_groups = []
     management = networks.get("management")
     by_address = {}  # ip int -> (host, where, path)
-    var_sources = {}
     for group, entries in merged.groups.items():
         where = merged.group_where[group]
         canonical = _KNOWN_GROUPS.get(_normal(group))
@@ -773,8 +788,9 @@ def _hosts(merged, networks, problems, warnings):
             address = _parse_ip(ip_value)
             if "ip" not in entry:
                 problems.append(
-                    problem(entry_where, f"{path}.ip", "missing; expected the host's management "
-                            "address")
+                    problem(
+                        entry_where, f"{path}.ip", "missing; expected the host's management address"
+                    )
                 )
             elif address is None:
                 problems.append(
@@ -820,8 +836,9 @@ def _hosts(merged, networks, problems, warnings):
                     config_groups=[],
                     components=(),
                     networks=(),
-                    host_vars={},
+                    host_vars=YamlMap(),
                     where=entry_where,
+                    ip_where=ip_where,
                     deployed=False,
                 )
                 hosts[name_text] = host
@@ -845,7 +862,7 @@ def _hosts(merged, networks, problems, warnings):
                         ip_where,
                         f"{path}.ip",
                         f"{_show(ip_value)} differs from {_show(host.ip)} given for the same host "
-                        f"({first_path} at {at(host.where)}); expected one address per host",
+                        f"({first_path} at {at(host.ip_where)}); expected one address per host",
                     )
                 )
             host.config_groups.append(group)
@@ -862,23 +879,18 @@ def _hosts(merged, networks, problems, warnings):
                         )
                     )
                     continue
-                applies, value = _apply_limit(var, value, components)
+                applies, value = _apply_limit(value, components)
                 if applies:
-                    _merge_vars(
-                        host.host_vars,
-                        {var: value},
-                        f"{path}.container_vars",
-                        var_where,
-                        var_sources.setdefault(name_text, {}),
-                        problems,
-                    )
+                    one = YamlMap({var: value})
+                    one.where[var] = var_where
+                    _merge_vars(host.host_vars, one, f"{path}.container_vars", problems)
     if ignored_groups:
-        only_there = sorted(
-            h.name for h in hosts.values() if not h.deployed and h.config_groups
+        only_there = sorted(h.name for h in hosts.values() if not h.deployed and h.config_groups)
+        note = (
+            f"; hosts only in them are left out of the inventory: {', '.join(only_there)}"
+            if (only_there)
+            else ""
         )
-        note = f"; hosts only in them are left out of the inventory: {', '.join(only_there)}" if (
-            only_there
-        ) else ""
         warnings.append(
             f"{at(merged.group_where[ignored_groups[0]])}: groups Strata does not deploy are "
             f"ignored: {', '.join(ignored_groups)}{note}"
@@ -966,10 +978,13 @@ def _provider_networks(overrides, networks, management_bridge, problems):
                     )
                 )
                 canonical = None
-        is_management = any(
-            net.get(flag) is True
-            for flag in ("is_management_address", "is_container_address", "is_ssh_address")
-        ) or canonical == "management"
+        is_management = (
+            any(
+                net.get(flag) is True
+                for flag in ("is_management_address", "is_container_address", "is_ssh_address")
+            )
+            or canonical == "management"
+        )
         if is_management and isinstance(bridge, str) and bridge != management_bridge:
             problems.append(
                 problem(
@@ -1043,17 +1058,17 @@ def _vips(overrides, networks, hosts_by_ip, where_overrides, problems):
                 )
             continue
         reserved.append(int(address))
-        if key.startswith("internal") and management is not None:
-            if not management.first <= int(address) <= management.last:
-                problems.append(
-                    problem(
-                        where,
-                        path,
-                        f"{_show(value)} is outside cidr_networks.{management.name} "
-                        f"({management.cidr}); expected a usable address in it (haproxy and "
-                        "keepalived hold it on the management bridge)",
-                    )
+        inside = management is not None and management.first <= int(address) <= management.last
+        if key.startswith("internal") and management is not None and not inside:
+            problems.append(
+                problem(
+                    where,
+                    path,
+                    f"{_show(value)} is outside cidr_networks.{management.name} "
+                    f"({management.cidr}); expected a usable address in it (haproxy and "
+                    "keepalived hold it on the management bridge)",
                 )
+            )
         owner = hosts_by_ip.get(int(address))
         if owner is not None:
             problems.append(
@@ -1061,7 +1076,7 @@ def _vips(overrides, networks, hosts_by_ip, where_overrides, problems):
                     where,
                     path,
                     f"{_show(value)} is already the address of host {owner.name} "
-                    f"({owner.config_groups[0]}.{owner.name}.ip at {at(owner.where)}); "
+                    f"({owner.config_groups[0]}.{owner.name}.ip at {at(owner.ip_where)}); "
                     "expected an address no host uses",
                 )
             )
@@ -1090,8 +1105,11 @@ def _swift(overrides, hosts, problems):
         return
     if not isinstance(swift, YamlMap):
         problems.append(
-            problem(overrides.where["swift"], base, f"{_show(swift)} is not a mapping; expected "
-                    "swift settings")
+            problem(
+                overrides.where["swift"],
+                base,
+                f"{_show(swift)} is not a mapping; expected swift settings",
+            )
         )
         return
     where = swift.where
@@ -1175,7 +1193,9 @@ def _swift(overrides, hosts, problems):
             hosts_without_drives.append(host.name)
         for drive in drives if isinstance(drives, list) else []:
             if isinstance(drive, dict):
-                zones.add((drive.get("region", host_zone[0]), drive.get("zone", host_zone[1])))
+                region = drive.get("region", host_zone[0])
+                zone = drive.get("zone", host_zone[1])
+                zones.add((str(region), str(zone)))  # str: a stray list must not crash this
     if hosts_without_drives:
         problems.append(
             problem(
@@ -1187,7 +1207,7 @@ def _swift(overrides, hosts, problems):
         )
     if not swift_hosts:
         return
-    zone_names = ", ".join(f"r{r}z{z}" for r, z in sorted(zones, key=str))
+    zone_names = ", ".join(f"r{r}z{z}" for r, z in sorted(zones))
     for setting_where, path, value in replica_settings:
         shown_where = setting_where or where.get("part_power", swift.origin)
         if not _int_between(value, 1, 100):
@@ -1368,15 +1388,33 @@ def _user_variable_files(config_dir, problems):
     return files
 
 
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector: loading builds many small objects and no cycles, and
+    its passes over the growing heap would make loading time grow faster than the host count."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load(config_dir=None):
     """Load and validate the config directory: ``(Config, warnings)`` or ValidationError."""
-    config_dir = config_dir_from(config_dir)
+    with _gc_paused():
+        return _load(config_dir_from(config_dir))
+
+
+def _load(config_dir):
     problems = []
     warnings = []
     files = _files(config_dir, problems)
     docs = [(path, read_yaml(path, problems)) for path in files]
     user_files = _user_variable_files(config_dir, problems) if files else []
-    if problems and not any(doc is not None for _, doc in docs):
+    if problems:
+        # A file that does not parse leaves the rest without meaning: report what we have.
         raise ValidationError(problems)
     merged = _merge(docs, problems)
     main_file = files[0] if files else config_dir / CONFIG_FILE
@@ -1442,9 +1480,9 @@ def load(config_dir=None):
             problem(
                 net.where,
                 f"cidr_networks.{net.name}",
-                f"pool exhausted: {needed} hosts need a {net.name if net.name != 'container' else 'management'} "
-                f"address but {net.cidr} has {free} free (after used_ips and VIPs); expected a "
-                "larger network or fewer used_ips",
+                f"pool exhausted: {needed} hosts need a {net.name} address but {net.cidr} has "
+                f"{free} free (after used_ips and VIPs); expected a larger network or fewer "
+                "used_ips",
             )
         )
 

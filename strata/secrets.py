@@ -91,7 +91,8 @@ def length_problem(value, shortest, longest=None, alphabet=None, alphabet_name="
 @dataclass(frozen=True)
 class Kind:
     name: str
-    form: str  # what a generated value looks like, for docs and messages
+    form: str  # what `generate` writes
+    rule: str  # what an existing value must be
 
     def generate(self):
         return GENERATORS[self.name]()
@@ -124,12 +125,20 @@ PROBLEMS = {
 }
 
 KINDS = {
-    "password": Kind("password", "32 random letters and digits"),
-    "vrrp_password": Kind("vrrp_password", "8 random letters and digits (VRRP's limit)"),
-    "erlang_cookie": Kind("erlang_cookie", "32 random uppercase letters"),
-    "hash_salt": Kind("hash_salt", "64 random hex digits"),
-    "uuid": Kind("uuid", "a random UUID (version 4)"),
-    "cephx_key": Kind("cephx_key", "a cephx key: base64 of a 28-byte CryptoKey (AES, 16 bytes)"),
+    "password": Kind("password", "32 random letters and digits", "a non-empty string"),
+    "vrrp_password": Kind(
+        "vrrp_password", "8 random letters and digits", "1 to 8 characters (VRRP's limit)"
+    ),
+    "erlang_cookie": Kind(
+        "erlang_cookie", "32 random uppercase letters", "20 to 255 letters and digits"
+    ),
+    "hash_salt": Kind("hash_salt", "64 random hex digits", "a non-empty string"),
+    "uuid": Kind("uuid", "a random UUID (version 4)", "a UUID"),
+    "cephx_key": Kind(
+        "cephx_key",
+        "a new cephx key, as `ceph-authtool --gen-print-key` makes",
+        "a cephx key: base64 of 28 bytes (type 1, created time, length 16, AES secret)",
+    ),
 }
 
 
@@ -325,9 +334,10 @@ def is_vault_encrypted(data):
 
 
 def decrypt(path, data, vault_secrets):
-    """Plain text of vault-encrypted `data`, and the vault id and secret that opened it."""
+    """Plain text of vault-encrypted `data`, the vault id its header names, the secret that
+    opened it."""
     from ansible.errors import AnsibleError
-    from ansible.parsing.vault import VaultLib
+    from ansible.parsing.vault import VaultLib, parse_vaulttext_envelope
 
     if not vault_secrets:
         raise VaultPasswordNeeded(
@@ -335,7 +345,9 @@ def decrypt(path, data, vault_secrets):
             "--vault-password-file FILE or ANSIBLE_VAULT_PASSWORD_FILE"
         )
     try:
-        plain, vault_id, vault_secret = VaultLib(vault_secrets).decrypt_and_get_vault_id(data)
+        plain, _, vault_secret = VaultLib(vault_secrets).decrypt_and_get_vault_id(data)
+        # "default" when the header names none; encrypting with it writes no name again.
+        vault_id = parse_vaulttext_envelope(data.encode("utf-8"))[3]
     except AnsibleError as exc:
         raise StrataError(f"{path}: cannot decrypt: {exc.message}") from exc
     return plain.decode("utf-8"), vault_id, vault_secret
@@ -358,13 +370,21 @@ _SecretsLoader.add_constructor("!vault", _construct_vault)
 _SecretsLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
 
 
+def yaml_error_place(exc):
+    """Where and what a YAML error is, without the snippet of text (it may hold a secret)."""
+    mark = getattr(exc, "problem_mark", None)
+    place = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None)
+    return f"{place}: {problem}" if problem else place
+
+
 def parse_flat_yaml(path, text, vault_secrets=None):
     """The top-level mapping of a user_*.yml text ({} when empty)."""
     loader = _SecretsLoader(text, path, vault_secrets)
     try:
         data = loader.get_single_data()
     except yaml.YAMLError as exc:
-        raise StrataError(f"{path}: not valid YAML: {exc}") from exc
+        raise StrataError(f"{path}: not valid YAML{yaml_error_place(exc)}") from exc
     finally:
         loader.dispose()
     if data is None:
@@ -534,15 +554,15 @@ def generate(path, regen=(), force=False, vault_secrets=None):
     new_text = set_values(text, new_values, {s.name: s.description for s in SECRETS})
 
     # The edit is line-oriented: prove it changed exactly what it should.
-    result = parse_flat_yaml(path, new_text)
+    try:
+        result = parse_flat_yaml(path, new_text)
+    except StrataError:
+        result = None
     expected = {**current.values, **new_values}
     if result != expected:
-        wrong = sorted(
-            key for key in set(result) | set(expected) if result.get(key) != expected.get(key)
-        )
         raise StrataError(
-            f"{path}: could not edit the file safely (keys {', '.join(wrong)} would come out "
-            "wrong); fix its layout to flat `key: value` lines"
+            f"{path}: could not edit the file safely: write it as flat `key: value` lines, "
+            "one secret per line"
         )
 
     if new_values:
@@ -601,7 +621,7 @@ def check(values, secrets=SECRETS):
 
 def describe_problems(path, problems):
     return [
-        f"{path}: {secret.name} {problem} (expected {KINDS[secret.kind].form}; "
+        f"{path}: {secret.name} {problem} (expected {KINDS[secret.kind].rule}; "
         f"used by {', '.join(secret.roles)})"
         for secret, problem in problems
     ]

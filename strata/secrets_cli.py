@@ -98,7 +98,7 @@ def run_check(args):
     problems = secrets.check(current.values)
     if problems:
         messages = secrets.describe_problems(path, problems)
-        messages.append(f"run `strata secrets generate` to fill in missing and empty ones")
+        messages.append("run `strata secrets generate` to fill in missing and empty ones")
         raise ValidationError(messages)
     print(f"{path}: all {len(secrets.SECRETS)} secrets are set and well-formed")
     return 0

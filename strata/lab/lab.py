@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -229,7 +230,10 @@ def ensure_host(host, spec, state, rootfs, proxy_address, pubkey):
         lxc_path = LXC_DIR / host.name
         delta = lxc_path / "delta0"
         delta.mkdir(parents=True, exist_ok=True)
-        machine.write_files(delta, render.container_files(host, spec, proxy_address, pubkey, loops))
+        machine.write_files(
+            delta,
+            render.container_files(host, spec, proxy_address, pubkey, loops, uuid.uuid4().hex),
+        )
         record["host_key"] = machine.generate_host_key(delta)
         (lxc_path / "config").write_text(
             render.container_config(host, spec.networks, rootfs, LXC_DIR, loops)

@@ -80,8 +80,11 @@ def hosts_file(spec):
     return "\n".join(lines) + "\n"
 
 
-def container_files(host, spec, proxy_address, authorized_key, loop_numbers):
+def container_files(host, spec, proxy_address, authorized_key, loop_numbers, machine_id):
     """Files (path relative to the rootfs -> (content, mode)) a host gets before its first boot.
+
+    Every host needs its own machine-id: systemd would otherwise derive the same one for all
+    containers of the machine (from its DMI UUID), and with it the same generated MAC addresses.
 
     The ssh host key is added separately (it is generated, not rendered).
     """
@@ -89,6 +92,7 @@ def container_files(host, spec, proxy_address, authorized_key, loop_numbers):
     interfaces = {net.name: net.interface for net in spec.networks}
     files = {
         "etc/hostname": (host.name + "\n", 0o644),
+        "etc/machine-id": (machine_id + "\n", 0o444),
         "etc/hosts": (hosts_file(spec), 0o644),
         "etc/apt/apt.conf.d/01strata-proxy": (
             f'Acquire::http::Proxy "http://{proxy_address}:{APT_PROXY_PORT}";\n',

@@ -207,7 +207,9 @@ def test_container_files_configure_plain_interfaces_and_the_proxy():
             }
         ),
     )
-    files = render.container_files(spec.hosts[0], spec, "172.29.236.1", "ssh-ed25519 AAAA k", [])
+    files = render.container_files(
+        spec.hosts[0], spec, "172.29.236.1", "ssh-ed25519 AAAA k", [], "0123abcd" * 4
+    )
     assert "Address=172.29.236.10/22" in files["etc/systemd/network/10-lab-eth0.network"][0]
     assert "Address=172.29.244.10/22" in files["etc/systemd/network/10-lab-eth1.network"][0]
     assert files["etc/apt/apt.conf.d/01strata-proxy"][0] == (
@@ -215,6 +217,7 @@ def test_container_files_configure_plain_interfaces_and_the_proxy():
     )
     assert "172.29.236.11\ta2" in files["etc/hosts"][0]
     assert files["root/.ssh/authorized_keys"] == ("ssh-ed25519 AAAA k\n", 0o600)
+    assert files["etc/machine-id"] == ("0123abcd" * 4 + "\n", 0o444)
 
 
 def test_mac_addresses_are_stable_and_distinct():
