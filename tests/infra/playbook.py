@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 RECAP = re.compile(
     r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M
 )
@@ -16,7 +17,13 @@ def run(playbook, *args):
     """ansible-playbook on molecule's inventory; returns (returncode, output, {host: counts})."""
     inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
     binary = Path(sys.executable).with_name("ansible-playbook")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    # molecule exports ANSIBLE_FORCE_COLOR: plain text here, so the recap can be read.
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
     proc = subprocess.run(
         [str(binary), "-i", inventory, str(ROOT / "playbooks" / playbook), *args],
         capture_output=True,
@@ -25,11 +32,12 @@ def run(playbook, *args):
         cwd=ROOT,
         check=False,
     )
+    stdout = ANSI.sub("", proc.stdout)
     recap = {
         m[0]: {"ok": int(m[1]), "changed": int(m[2]), "unreachable": int(m[3]), "failed": int(m[4])}
-        for m in RECAP.findall(proc.stdout)
+        for m in RECAP.findall(stdout)
     }
-    return proc.returncode, proc.stdout + proc.stderr, recap
+    return proc.returncode, stdout + proc.stderr, recap
 
 
 def assert_check_mode_clean(playbook):
