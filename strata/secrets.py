@@ -19,15 +19,10 @@ from pathlib import Path
 
 import yaml
 
+from strata.config import config_dir_from as config_dir  # noqa: F401 (one lookup for all)
 from strata.errors import StrataError, ValidationError
 
-DEFAULT_CONFIG_DIR = "/etc/strata"
 SECRETS_FILE_NAME = "user_secrets.yml"
-
-
-def config_dir(from_option=None):
-    """The config dir: the --config-dir option, else $STRATA_CONFIG_DIR, else /etc/strata."""
-    return Path(from_option or os.environ.get("STRATA_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
 
 
 # ---------------------------------------------------------------------------------------------
