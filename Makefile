@@ -47,10 +47,13 @@ aio: aio-config
 aio-down:
 	$(AIO_ENV) $(VENV)/strata lab down -i inventory/
 
-# The all-in-one deploy, then the wrapper's own check against it, then the lab is removed.
-aio-test: aio
-	STRATA_LAB_CONFIG_DIR=$(AIO_CONFIG_DIR) $(VENV)/pytest -q -m lab tests/unit/test_ansible_wrapper_run.py
-	$(MAKE) aio-down
+# The all-in-one deploy, then real clients against it (tests/aio) and the wrapper's own check;
+# the lab is removed whatever the outcome.
+aio-test:
+	@status=0; $(MAKE) aio && \
+	  STRATA_LAB_CONFIG_DIR=$(AIO_CONFIG_DIR) $(VENV)/pytest -q -m lab \
+	    tests/unit/test_ansible_wrapper_run.py tests/aio || status=1; \
+	$(MAKE) aio-down || status=1; exit $$status
 
 bench: bootstrap
 	@for b in bench/*.py; do echo "=== $$b"; $(VENV)/python $$b || exit 1; done

@@ -88,10 +88,59 @@ def test_all_group_vars_hold_networks_vips_and_global_overrides(tmp_path):
     assert all_vars["internal_lb_vip_address"] == "172.29.236.9"
     assert all_vars["external_lb_vip_address"] == "203.0.113.10"
     assert all_vars["management_bridge"] == "br-mgmt"
-    # The global_overrides as they are.
+    # The global_overrides as they are, but provider_networks: roles get network_bridges.
     assert all_vars["swift"] == cfg.global_overrides["swift"]
-    assert all_vars["provider_networks"] == cfg.global_overrides["provider_networks"]
+    assert "provider_networks" in cfg.global_overrides
+    assert "provider_networks" not in all_vars
+    assert all_vars["network_bridges"] == {
+        "management": "br-mgmt",
+        "storage": "br-storage",
+        "replication": "br-repl",
+    }
     assert "container_cidr" not in all_vars
+
+
+PROVIDER_NETWORKS = """\
+  management_bridge: br-host
+  provider_networks:
+    - network:
+        container_bridge: br-vlan
+        type: vlan
+        group_binds: [neutron_linuxbridge_agent]
+    - network:
+        container_bridge: br-host
+        ip_from_q: container
+        group_binds: [hosts]
+    - network:
+        container_bridge: br-ceph
+        ip_from_q: storage
+        group_binds: [ceph-osd]
+    - network:
+        container_bridge: br-ceph-2
+        ip_from_q: storage
+        group_binds: [nova_compute]
+"""
+
+
+def test_network_bridges_come_from_provider_networks_by_ip_from_q(tmp_path):
+    text = HEADER + PROVIDER_NETWORKS + computes(1)
+    _, inv, _ = inventory.generate(write_config(tmp_path / "c", text))
+    # OSA's `container` is management; the first provider network of a network names its bridge;
+    # no replication network, no replication bridge.
+    assert inv["all"]["vars"]["network_bridges"] == {"management": "br-host", "storage": "br-ceph"}
+
+
+def test_network_bridges_default_to_management_bridge_and_the_default_bridges(tmp_path):
+    text = HEADER.replace(
+        "storage: 10.0.1.0/24", "storage: 10.0.1.0/24\n  replication: 10.0.2.0/24"
+    )
+    text += "  management_bridge: br-host\n" + computes(1)
+    _, inv, _ = inventory.generate(write_config(tmp_path / "c", text))
+    assert inv["all"]["vars"]["network_bridges"] == {
+        "management": "br-host",
+        "storage": "br-storage",
+        "replication": "br-repl",
+    }
 
 
 def test_every_component_group_exists_even_empty(tmp_path):

@@ -3,7 +3,7 @@
 import ipaddress
 
 # Strata's networks: the host variable with the host's address and the group variable with the
-# network's CIDR, and the bridge used when no provider network names one.
+# network's CIDR, and the bridge used when network_bridges names none.
 NETWORKS = (
     ("management", "management_address", "management_cidr", "br-mgmt"),
     ("storage", "storage_address", "storage_cidr", "br-storage"),
@@ -11,20 +11,15 @@ NETWORKS = (
 )
 
 
-def host_bridges(host, provider_networks=None, ports=None, mtus=None):
-    """Bridges for one host: [{name, addresses, ports, mtu}], in network order.
+def host_bridges(host, network_bridges=None, ports=None, mtus=None):
+    """Bridges for one host: [{name, network, addresses, ports, mtu}], in network order.
 
     host: the host's variables (addresses and CIDRs, as the inventory gives them).
-    provider_networks: OSA-style list of {network: {container_bridge, ip_from_q, ...}}; a network
-    named by ip_from_q gets that bridge (default br-mgmt, br-storage, br-repl).
+    network_bridges: {network: bridge}, the inventory's group var of `all` (from the config's
+    provider_networks); a network it does not name gets br-mgmt, br-storage or br-repl.
     ports: {bridge: [interface, ...]} the host's NICs, bonds or VLANs to enslave.
     mtus: {bridge: mtu}.
     """
-    bridge_of = {}
-    for entry in provider_networks or []:
-        net = entry.get("network", entry)
-        if net.get("ip_from_q") and net.get("container_bridge"):
-            bridge_of.setdefault(net["ip_from_q"], net["container_bridge"])
     bridges = []
     for name, address_var, cidr_var, default_bridge in NETWORKS:
         address = host.get(address_var)
@@ -32,9 +27,7 @@ def host_bridges(host, provider_networks=None, ports=None, mtus=None):
         if not address or not cidr:
             continue
         prefix = ipaddress.ip_network(cidr, strict=False).prefixlen
-        bridge = bridge_of.get(
-            name, bridge_of.get("container" if name == "management" else name, default_bridge)
-        )
+        bridge = (network_bridges or {}).get(name, default_bridge)
         bridges.append(
             {
                 "name": bridge,

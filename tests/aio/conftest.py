@@ -1,0 +1,52 @@
+"""The all-in-one lab cloud (`make aio`), checked from the outside with real clients.
+
+STRATA_LAB_CONFIG_DIR names the config dir the lab was deployed from; the hosts and their
+addresses come from the Strata inventory of that config dir, and they are reached over ssh
+with the lab's key and known_hosts (as ansible reaches them).
+"""
+
+import os
+import shlex
+import subprocess
+
+import pytest
+
+from strata import inventory as strata_inventory
+
+LAB_STATE = "/var/lib/strata/lab"
+
+
+@pytest.fixture(scope="session")
+def aio():
+    config_dir = os.environ.get("STRATA_LAB_CONFIG_DIR")
+    if not config_dir:
+        pytest.skip("set STRATA_LAB_CONFIG_DIR to the config dir of the deployed lab cloud")
+    _config, inventory, _warnings = strata_inventory.generate(config_dir, write=False)
+    return Cloud(inventory)
+
+
+class Cloud:
+    def __init__(self, inventory):
+        self.inventory = inventory
+        self.hostvars = inventory["_meta"]["hostvars"]
+        self.vip = inventory["all"]["vars"]["internal_lb_vip_address"]
+
+    def hosts(self, group):
+        return sorted(self.inventory.get(group, {}).get("hosts", []))
+
+    def run(self, host, command, timeout=120):
+        """Run a shell command on a lab host as root; returns the CompletedProcess."""
+        ssh = [
+            "ssh",
+            "-o", "BatchMode=yes",
+            "-o", f"UserKnownHostsFile={LAB_STATE}/known_hosts",
+            "-i", f"{LAB_STATE}/ssh/id_ed25519",
+            f"root@{self.hostvars[host]['management_address']}",
+            f"sh -c {shlex.quote(command)}",
+        ]  # fmt: skip
+        return subprocess.run(ssh, capture_output=True, text=True, timeout=timeout, check=False)
+
+    def check(self, host, command, timeout=120):
+        result = self.run(host, command, timeout)
+        assert result.returncode == 0, f"{host}: {command}: {result.stderr or result.stdout}"
+        return result.stdout

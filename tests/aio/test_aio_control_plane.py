@@ -1,0 +1,48 @@
+"""The control plane of the all-in-one lab cloud answers real clients."""
+
+import pytest
+
+pytestmark = pytest.mark.lab
+
+
+def test_galera_is_synced_in_a_primary_component(aio):
+    for host in aio.hosts("galera_all"):
+        out = aio.check(
+            host,
+            'mysql -N -e "SHOW GLOBAL STATUS WHERE Variable_name IN '
+            "('wsrep_cluster_status', 'wsrep_local_state_comment')\"",
+        )
+        status = dict(line.split("\t") for line in out.splitlines())
+        assert status == {"wsrep_cluster_status": "Primary", "wsrep_local_state_comment": "Synced"}
+
+
+def test_services_databases_exist(aio):
+    host = aio.hosts("galera_all")[0]
+    databases = set(aio.check(host, "mysql -N -e 'SHOW DATABASES'").split())
+    assert {
+        "keystone",
+        "glance",
+        "cinder",
+        "nova",
+        "nova_api",
+        "nova_cell0",
+        "placement",
+    } <= databases
+
+
+def test_rabbitmq_runs_with_the_service_vhosts_and_no_guest(aio):
+    host = aio.hosts("rabbitmq_all")[0]
+    vhosts = set(aio.check(host, "rabbitmqctl -q list_vhosts").split())
+    users = aio.check(host, "rabbitmqctl -q list_users").split()
+    assert {"glance", "cinder", "nova"} <= {v.strip("/") for v in vhosts}
+    assert "guest" not in users
+
+
+def test_keystone_issues_a_token_through_the_vip(aio):
+    host = aio.hosts("keystone_all")[0]
+    out = aio.check(
+        host, ". /root/openrc && echo $OS_AUTH_URL && openstack token issue -f value -c id"
+    )
+    auth_url, token = out.split()
+    assert auth_url == f"http://{aio.vip}:5000/v3"
+    assert token.startswith("gAAAAA")
