@@ -24,15 +24,22 @@ lint: bootstrap
 unit: bootstrap
 	$(VENV)/pytest -q tests/unit
 
-# Each scenario creates its own hosts in the lab and removes them; all run, failures are summed.
-molecule: bootstrap
-	@failed=""; for s in $(SCENARIOS); do \
-	  echo "=== molecule scenario $$s"; \
-	  $(VENV)/molecule test -s $$s || failed="$$failed $$s"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "molecule: failed:$$failed"; exit 1; fi
+# Each scenario creates its own hosts in the lab (distinct names and addresses) and removes them,
+# so scenarios, and the all-in-one deploy, run side by side: TEST_JOBS at a time, longest first,
+# each one's log printed whole when it ends (scripts/run-jobs); failures are summed.
+TEST_JOBS ?= 2
+LONGEST_SCENARIOS := control-plane swift
+RUN_JOBS = ./scripts/run-jobs --jobs $(TEST_JOBS) --logs .cache/test-logs
+scenario_job = 'molecule-$(1)=$(VENV)/molecule test -s $(1)'
 
-test: lint unit molecule aio-test
+molecule: bootstrap
+	$(RUN_JOBS) $(foreach s,$(SCENARIOS),$(call scenario_job,$(s)))
+
+# Lint and unit tests first (fast, no lab); then every scenario and the all-in-one deploy.
+test: lint unit
+	$(RUN_JOBS) $(foreach s,$(filter $(LONGEST_SCENARIOS),$(SCENARIOS)),$(call scenario_job,$(s))) \
+	  'aio=$(MAKE) --no-print-directory aio-test' \
+	  $(foreach s,$(filter-out $(LONGEST_SCENARIOS),$(SCENARIOS)),$(call scenario_job,$(s)))
 
 aio-config: bootstrap
 	install -d -m 0750 $(AIO_CONFIG_DIR)
