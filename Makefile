@@ -28,7 +28,7 @@ unit: bootstrap
 # so scenarios, and the all-in-one deploy, run side by side: TEST_JOBS at a time, longest first,
 # each one's log printed whole when it ends (scripts/run-jobs); failures are summed.
 TEST_JOBS ?= 2
-LONGEST_SCENARIOS := control-plane swift
+LONGEST_SCENARIOS := swift control-plane
 RUN_JOBS = ./scripts/run-jobs --jobs $(TEST_JOBS) --logs .cache/test-logs
 scenario_job = 'molecule-$(1)=$(VENV)/molecule test -s $(1)'
 
@@ -37,7 +37,7 @@ molecule: bootstrap
 
 # Lint and unit tests first (fast, no lab); then every scenario and the all-in-one deploy.
 test: lint unit
-	$(RUN_JOBS) $(foreach s,$(filter $(LONGEST_SCENARIOS),$(SCENARIOS)),$(call scenario_job,$(s))) \
+	$(RUN_JOBS) $(foreach s,$(filter $(SCENARIOS),$(LONGEST_SCENARIOS)),$(call scenario_job,$(s))) \
 	  'aio=$(MAKE) --no-print-directory aio-test' \
 	  $(foreach s,$(filter-out $(LONGEST_SCENARIOS),$(SCENARIOS)),$(call scenario_job,$(s)))
 

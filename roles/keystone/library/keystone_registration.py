@@ -155,8 +155,12 @@ class Keystone:
             user_domain_id=self.domain,
             project_domain_id=self.domain,
         )
+        # connect_retries: a keep-alive connection the load balancer has closed fails the next
+        # request ("Remote end closed connection without response"); retry on a new one.
         self.client = client.Client(
-            session=session.Session(auth=auth), endpoint_override=params["auth_url"]
+            session=session.Session(auth=auth),
+            endpoint_override=params["auth_url"],
+            connect_retries=3,
         )
 
     def project(self, name):

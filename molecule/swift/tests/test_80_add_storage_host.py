@@ -1,0 +1,66 @@
+"""A 4th storage host added to the inventory: the converge adds its devices and rebalances,
+moving exactly what check mode reported, and every object stays readable. Runs last: it
+changes the cluster."""
+
+import pytest
+from sw import (
+    COUNT,
+    PROXIES,
+    RINGS,
+    STORE4,
+    STORE4_INVENTORY,
+    SWIFT_HOSTS,
+    check,
+    converge,
+    hostvars,
+    objects,
+    recap,
+    ring_md5s,
+    ring_results,
+)
+
+
+@pytest.fixture(scope="module")
+def added():
+    rc, out, err = converge("-i", str(STORE4_INVENTORY), "--check", json_output=True)
+    assert rc == 0, out[-3000:] + err[-3000:]
+    checked = ring_results(out)
+    rc, out, err = converge("-i", str(STORE4_INVENTORY), json_output=True)
+    assert rc == 0, out[-3000:] + err[-3000:]
+    return checked, ring_results(out)
+
+
+def test_check_mode_predicted_the_rebalance(added):
+    checked, applied = added
+    for ring in RINGS:
+        plan = checked[ring]["plan"]
+        assert len(plan["added"]) == 2, (ring, plan)
+        assert checked[ring]["changed"] and checked[ring]["parts_moved"] > 0, checked[ring]
+        assert applied[ring]["rebalanced"], applied[ring]
+        assert applied[ring]["parts_moved"] == checked[ring]["parts_moved"], ring
+        assert applied[ring]["ring_md5"] == checked[ring]["ring_md5"], ring
+
+
+def test_the_new_host_serves_its_devices(added):
+    hv = hostvars(STORE4)
+    out = check(PROXIES[0], "swift-ring-builder /etc/swift/object.builder")
+    assert sum(hv["storage_address"] in line for line in out.splitlines()) == 2, out
+    sums = {name: ring_md5s(name) for name in [*SWIFT_HOSTS, STORE4]}
+    assert len(set(sums.values())) == 1, sums
+    assert check(STORE4, "systemctl is-active swift-object swift-object-replicator").split() == [
+        "active",
+        "active",
+    ]
+
+
+def test_every_object_stays_readable(added):
+    got = objects("get")
+    assert got["errors"] == {} and len(got["done"]) == COUNT
+
+
+def test_second_run_with_the_new_host_changes_nothing(added):
+    rc, out, err = converge("-i", str(STORE4_INVENTORY), "--check", "--diff")
+    summary = recap(out)
+    assert rc == 0 and summary, out[-3000:] + err[-3000:]
+    changed = {n: c for n, c in summary.items() if c["changed"] or c["failed"]}
+    assert not changed, f"{changed}\n{out[-4000:]}"
