@@ -1,9 +1,11 @@
-"""Run one of the project's playbooks against the scenario's hosts from a test."""
+"""Run the project's playbooks against the scenario's hosts from a test: the one way every
+scenario's tests do it."""
 
 import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -13,37 +15,60 @@ RECAP = re.compile(
 )
 
 
-def run(playbook, *args):
-    """ansible-playbook on molecule's inventory; returns (returncode, output, {host: counts})."""
+def ansible_playbook(*args, env=None):
+    """ansible-playbook ARGS on molecule's inventory, from the project root (paths relative to
+    it); returns the CompletedProcess. `env` adds variables (e.g. another stdout callback)."""
     inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
     binary = Path(sys.executable).with_name("ansible-playbook")
     # molecule exports ANSIBLE_FORCE_COLOR: plain text here, so the recap can be read.
-    env = {
+    full_env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
+        **(env or {}),
     }
-    proc = subprocess.run(
-        [str(binary), "-i", inventory, str(ROOT / "playbooks" / playbook), *args],
+    return subprocess.run(
+        [str(binary), "-i", inventory, *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=full_env,
         cwd=ROOT,
         check=False,
     )
-    stdout = ANSI.sub("", proc.stdout)
-    recap = {
+
+
+def recap(output):
+    """host -> {ok, changed, unreachable, failed} from ansible-playbook's PLAY RECAP."""
+    return {
         m[0]: {"ok": int(m[1]), "changed": int(m[2]), "unreachable": int(m[3]), "failed": int(m[4])}
-        for m in RECAP.findall(stdout)
+        for m in RECAP.findall(ANSI.sub("", output))
     }
-    return proc.returncode, stdout + proc.stderr, recap
+
+
+def run(playbook, *args):
+    """playbooks/PLAYBOOK; returns (returncode, output, {host: counts})."""
+    proc = ansible_playbook(str(ROOT / "playbooks" / playbook), *args)
+    stdout = ANSI.sub("", proc.stdout)
+    return proc.returncode, stdout + proc.stderr, recap(stdout)
 
 
 def assert_check_mode_clean(playbook):
     """`--check --diff` on converged hosts: no failure and nothing to change on any host."""
-    rc, output, recap = run(playbook, "--check", "--diff")
+    rc, output, counts = run(playbook, "--check", "--diff")
     assert rc == 0, output[-3000:]
-    assert recap, output[-3000:]
-    changed = {host: c["changed"] for host, c in recap.items() if c["changed"] or c["failed"]}
+    assert counts, output[-3000:]
+    changed = {host: c["changed"] for host, c in counts.items() if c["changed"] or c["failed"]}
     assert not changed, f"check mode would change: {changed}\n{output[-3000:]}"
+
+
+def wait_for(predicate, timeout, what, interval=2):
+    """predicate()'s first true value, polled every `interval` s; fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)

@@ -3,15 +3,13 @@
 import base64
 import json
 import os
-import re
-import subprocess
-import time
 from functools import cache
 from pathlib import Path
 
 import testinfra
 
 from tests.infra import inventory
+from tests.infra.playbook import ansible_playbook, recap, wait_for  # noqa: F401 (for the tests)
 
 SCENARIO = Path(__file__).resolve().parent.parent
 PROJECT = SCENARIO.parent.parent
@@ -86,17 +84,6 @@ def galera_healthy(names=GALERA):
     )
 
 
-def wait_for(predicate, timeout, what, interval=2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
 def haproxy_stats(name):
     """Rows of haproxy's `show stat` on host `name`, as dicts."""
     out = check(name, "echo 'show stat' | socat stdio /run/haproxy/admin.sock")
@@ -158,31 +145,3 @@ def write_rows(client_host, run_id, first, count):
     )
     report = json.loads(out)
     return set(report["acked"])
-
-
-def ansible_playbook(*args):
-    """Run ansible-playbook from the project against the scenario's inventory."""
-    directory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
-        # molecule asks for colours; the recap is parsed.
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    argv = [str(PROJECT / ".venv/bin/ansible-playbook"), "-i", directory, *args]
-    return subprocess.run(argv, cwd=PROJECT, env=env, capture_output=True, text=True, check=False)
-
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-RECAP = re.compile(
-    r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE
-)
-
-
-def recap(output):
-    """host -> {ok, changed, unreachable, failed} from ansible-playbook's PLAY RECAP."""
-    return {
-        m[0]: {"ok": int(m[1]), "changed": int(m[2]), "unreachable": int(m[3]), "failed": int(m[4])}
-        for m in RECAP.findall(ANSI.sub("", output))
-    }

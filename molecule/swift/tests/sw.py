@@ -5,13 +5,13 @@ import json
 import os
 import re
 import subprocess
-import time
 from functools import cache
 from pathlib import Path
 
 import testinfra
 
 from tests.infra import inventory
+from tests.infra.playbook import ansible_playbook, recap, wait_for  # noqa: F401 (for the tests)
 
 SCENARIO = Path(__file__).resolve().parent.parent
 PROJECT = SCENARIO.parent.parent
@@ -113,49 +113,11 @@ def direct_head(command):
     return run(PROXIES[0], quiet).stdout.strip()
 
 
-def wait_for(predicate, timeout, what, interval=3):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
 def converge(*args, json_output=False):
     """ansible-playbook converge.yml on the scenario's inventory: (rc, stdout, stderr)."""
-    directory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    if json_output:
-        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
-    argv = [
-        str(PROJECT / ".venv/bin/ansible-playbook"),
-        "-i",
-        directory,
-        *args,
-        str(SCENARIO / "converge.yml"),
-    ]
-    proc = subprocess.run(argv, cwd=PROJECT, env=env, capture_output=True, text=True, check=False)
+    env = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"} if json_output else None
+    proc = ansible_playbook(*args, str(SCENARIO / "converge.yml"), env=env)
     return proc.returncode, proc.stdout, proc.stderr
-
-
-RECAP = re.compile(
-    r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE
-)
-
-
-def recap(output):
-    return {
-        m[0]: {"ok": int(m[1]), "changed": int(m[2]), "unreachable": int(m[3]), "failed": int(m[4])}
-        for m in RECAP.findall(output)
-    }
 
 
 def ring_results(json_stdout):
