@@ -131,7 +131,7 @@ def check(spec, spec_problems, state):
     problems = list(spec_problems)
     if os.geteuid() != 0:
         problems.append("the lab needs root (privileged LXC containers, bridges, iptables)")
-    problems += model.missing_tools(shutil.which)
+    problems += model.missing_requirements(shutil.which, os.path.exists)
     others = sum(
         len(r.get("loops", []))
         for n, r in state["hosts"].items()
@@ -139,6 +139,9 @@ def check(spec, spec_problems, state):
     )
     problems += model.validate(spec, loop_budget=model.LOOP_MAX - others)
     problems += conflicts_with_state(spec, state)
+    problems += model.foreign_resources(
+        spec, state, machine.link_exists, lambda name: machine.container_state(name) is not None
+    )
     if problems:
         raise ValidationError(problems)
 
@@ -176,10 +179,11 @@ def ensure_ssh_key():
 
 def ensure_networks(spec, state):
     for net in spec.networks:
+        # check() refused a bridge the lab did not make: this one is new or the lab's own.
         if machine.ensure_bridge(net.bridge, net.gateway):
             log(f"created bridge {net.bridge} with {net.gateway}")
-        if net.bridge not in state["bridges"]:
-            state["bridges"].append(net.bridge)
+            if net.bridge not in state["bridges"]:
+                state["bridges"].append(net.bridge)
         state["networks"][net.name] = {"cidr": net.cidr, "bridge": net.bridge}
         for rule in machine.isolation_rules(net.bridge):
             machine.ensure_rule(rule)
