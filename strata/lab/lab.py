@@ -1,6 +1,7 @@
 """`strata lab up|down|status`: the steps, in order, with the state that makes `down` exact."""
 
 import concurrent.futures
+import contextlib
 import fcntl
 import json
 import os
@@ -44,7 +45,7 @@ def load_state():
 
 
 def save_state(state):
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    STATE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = STATE_DIR / "state.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
@@ -54,7 +55,8 @@ def save_state(state):
 @contextmanager
 def locked():
     """One lab command at a time on this machine."""
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    # 0700: the lab's state dir holds its ssh key and the hosts' disks.
+    STATE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     with open(STATE_DIR / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
@@ -233,7 +235,10 @@ def ensure_host(host, spec, state, rootfs, proxy_address, pubkey):
     if status is None:
         lxc_path = LXC_DIR / host.name
         delta = lxc_path / "delta0"
-        delta.mkdir(parents=True, exist_ok=True)
+        # 0700: the host's delta dir below holds the secrets the roles write on it. (delta0
+        # itself keeps 0755: it is the container's / and its services are not all root.)
+        lxc_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        delta.mkdir(exist_ok=True)
         machine.write_files(
             delta,
             render.container_files(host, spec, proxy_address, pubkey, loops, uuid.uuid4().hex),
@@ -355,6 +360,16 @@ def teardown_machine(state):
     save_state(state)
 
 
+def purge_caches():
+    """Delete the caches the lab made (base rootfs builds, apt's downloads), nothing else of
+    CACHE_DIR, which STRATA_LAB_CACHE_DIR may point at a shared directory."""
+    for path in [*CACHE_DIR.glob("rootfs-bookworm-*"), *CACHE_DIR.glob(".rootfs-*")]:
+        shutil.rmtree(path, ignore_errors=True)
+    shutil.rmtree(CACHE_DIR / "apt-cacher-ng", ignore_errors=True)
+    with contextlib.suppress(OSError):
+        CACHE_DIR.rmdir()  # only when empty
+
+
 def down(inventory=None, purge=False):
     started = time.monotonic()
     names = None
@@ -374,7 +389,7 @@ def down(inventory=None, purge=False):
         else:
             write_known_hosts(state)
         if purge and not state["hosts"]:
-            shutil.rmtree(CACHE_DIR, ignore_errors=True)
+            purge_caches()
     left = len(state["hosts"])
     log(
         f"removed {len(targets)} hosts in {time.monotonic() - started:.1f}s"
