@@ -246,9 +246,10 @@ def _notes(rows):
             continue
         seen.add(key)
         notes.append(
-            f"{row.seed.service} runs with {', '.join(partners)} on the same nodes: every config "
-            f"group that places it ({', '.join(row.feeders)}) places those too, so not counted "
-            f"as sharing; {SEED} gives them separate nodes"
+            f"{' and '.join([row.seed.service, *partners])} run on the same nodes: every config "
+            f"group that places {row.seed.service} ({', '.join(row.feeders)}) places "
+            f"{'them' if len(partners) > 1 else 'it'} too, so they are not counted as sharing "
+            f"({SEED} gives them separate nodes)"
         )
     osa = [row for row in rows if row.from_osa_groups]
     if osa:
