@@ -406,4 +406,3 @@ def cmd_placement(args):
     else:
         print(render_text(report, config.config_dir, count))
     return 0
-
