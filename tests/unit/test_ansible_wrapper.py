@@ -246,7 +246,8 @@ def test_prepare_refuses_when_a_needed_secret_is_empty_and_names_it(tmp_path):
     args = prepared_config(
         tmp_path,
         "haproxy_stats_password: ''\nkeepalived_vrrp_password: toolongforvrrp\n"
-        "galera_monitor_password: fine-long-enough-1\nrabbitmq_erlang_cookie: ABCDEFGHIJKLMNOPQRSTUVWXYZ\n",
+        "galera_monitor_password: fine-long-enough-1\n"
+        "rabbitmq_erlang_cookie: ABCDEFGHIJKLMNOPQRSTUVWXYZ\n",
     )
     arguments = wrapper.split_arguments([*args, str(FIXTURES / "needs_secrets.yml")])
     with pytest.raises(ValidationError) as error:

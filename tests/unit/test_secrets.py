@@ -278,7 +278,8 @@ def test_generate_fills_in_empty_and_missing_and_keeps_the_rest(tmp_path):
     assert "keystone_admin_password" in result.kept
     text = path.read_text()
     assert text.startswith(
-        "# my secrets\nkeystone_admin_password: 'mine-chosen-by-me-1'  # chosen by me\ngalera_sst_password: '"
+        "# my secrets\nkeystone_admin_password: 'mine-chosen-by-me-1'  # chosen by me\n"
+        "galera_sst_password: '"
     )
     assert "' # empty\n" in text or "'  # empty\n" in text
     values = read_values(path)
