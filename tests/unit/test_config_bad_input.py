@@ -81,7 +81,7 @@ def test_ordinary_aliases_and_merge_keys_are_fine(tmp_path):
     assert cfg.hosts["compute1"].components == ("cinder_volume", "nova_compute")
 
 
-# --- addresses -------------------------------------------------------------------------------------
+# --- addresses -----------------------------------------------------------------------------------
 
 
 def test_ipv6_management_network_is_refused(tmp_path):
@@ -137,7 +137,7 @@ def test_vips_reach_the_inventory_without_stray_whitespace(tmp_path):
     assert inv["all"]["vars"]["internal_lb_vip_address"] == "10.0.0.9"
 
 
-# --- host names ------------------------------------------------------------------------------------
+# --- host names ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -178,7 +178,7 @@ def test_underscore_in_host_names_is_a_warning(tmp_path):
     ]
 
 
-# --- swift ------------------------------------------------------------------------------------------
+# --- swift ---------------------------------------------------------------------------------------
 
 
 def swift_problem(tmp_path, old, new, needle):
