@@ -1023,36 +1023,32 @@ def _strata_components(names):
 
 
 def _edit_distance(a, b):
-    """Levenshtein distance (small strings only)."""
-    previous = list(range(len(b) + 1))
+    """Edits between two short strings: insert, delete, replace, or swap two neighbours."""
+    rows = [list(range(len(b) + 1))]
     for i, char_a in enumerate(a, start=1):
-        current = [i]
+        row = [i]
         for j, char_b in enumerate(b, start=1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
+            cost = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                cost = min(cost, rows[-2][j - 2] + 1)
+            row.append(cost)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 def likely_typo(group, known):
     """The known group ``group`` is probably a misspelling of, or None.
 
-    A few edits apart (1 for short names, 2 from 10 characters): `swfit_hosts`, `shared_infr_hosts`.
-    Names that add a word to a known one (`az1_storage_hosts`, `pinned_compute_hosts`) are the
-    operator's own groups (OSA warns about those and goes on), not typos: difflib's ratio rates
-    both kinds alike, so the edit distance decides."""
+    One edit apart (a letter left out, added, replaced, or two swapped): `swfit_hosts`,
+    `shared_infr_hosts`. Names that add a word to a known one (`az1_storage_hosts`,
+    `pinned_compute_hosts`) are the operator's own groups (OSA warns about those and goes on),
+    not typos: difflib's ratio rates both kinds alike (0.87-0.91), so the edit distance decides."""
     normal = _normal(group)
-    best = None
     for name in known:
         other = _normal(name)
-        if abs(len(other) - len(normal)) > 2:
-            continue
-        distance = _edit_distance(normal, other)
-        allowed = 1 if len(normal) < 10 else 2
-        if 0 < distance <= allowed and (best is None or distance < best[0]):
-            best = (distance, name)
-    return best[1] if best else None
+        if abs(len(other) - len(normal)) <= 1 and _edit_distance(normal, other) == 1:
+            return name
+    return None
 
 
 def _apply_limit(value, components):
@@ -1268,6 +1264,11 @@ def _hosts(merged, networks, env, problems, warnings):
                             f"{_show(value)} is not a mapping; expected VAR: VALUE pairs",
                         )
                     )
+                    continue
+                # OSA: `limit_container_types` at the top of container_vars limits all of them
+                # to the components whose name contains it.
+                applies, value = _apply_limit(value, components)
+                if not applies:
                     continue
                 for var, var_value in value.items():
                     container_vars[var] = var_value
