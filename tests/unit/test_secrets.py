@@ -472,3 +472,17 @@ def test_cli_with_a_vault_password_file(tmp_path, vault_password_file, monkeypat
     assert cli.main(["secrets", "generate", *args]) == 0
     assert cli.main(["secrets", "check", *args]) == 0
     assert path.read_text().startswith("$ANSIBLE_VAULT")
+
+
+def test_an_inline_vault_value_survives_generate(tmp_path, vault_password_file):
+    # Review finding 28: the read-back check parsed the new text without the vault secrets.
+    path = tmp_path / "user_secrets.yml"
+    encrypted = vault().encrypt("mine-chosen-by-me-2").decode()
+    indented = "\n".join("  " + line for line in encrypted.splitlines())
+    path.write_text(f"keystone_admin_password: !vault |\n{indented}\n")
+    vault_secrets = secrets.load_vault_secrets([str(vault_password_file)])
+    result = secrets.generate(path, vault_secrets=vault_secrets)
+    assert "keystone_admin_password" in result.kept
+    values = secrets.read_secrets_file(path, vault_secrets).values
+    assert values["keystone_admin_password"] == "mine-chosen-by-me-2"
+    assert secrets.check(values) == []
