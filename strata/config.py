@@ -172,6 +172,7 @@ PART_POWER_RANGE = swift_config.PART_POWER_RANGE
 # `infra1` would be one host), digits and '-'; '_' is accepted with a warning (OSA and Ansible
 # accept it, /etc/hosts resolves it, but it is not a valid DNS name).
 _HOSTNAME_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
+_DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 # Linux interface names: at most 15 characters (IFNAMSIZ - 1), no '/', ':' or whitespace.
 _BRIDGE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,15}")
 # Network names OSA's provider networks give with address_prefix / the management flags.
@@ -914,8 +915,7 @@ def _valid_hostname(name):
     if not isinstance(name, str) or not 0 < len(name) <= 253:
         return False
     labels = name.split(".")
-    label = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-    return all(label.fullmatch(part) for part in labels) and not labels[-1].isdigit()
+    return all(_DNS_LABEL.fullmatch(part) for part in labels) and not labels[-1].isdigit()
 
 
 # --- env.d: OSA's group skeletons ---------------------------------------------------------------
@@ -1954,7 +1954,9 @@ def _check_some_hosts(state):
 
 
 # The checks that run once hosts, networks and addresses are known, in order: each takes the
-# Loading state. A new area adds its function here (e.g. Ceph's settings).
+# Loading state and appends to its problems and warnings. A new area adds its function here
+# (e.g. Ceph's settings: a module that imports strata.config is added from the end of this file,
+# after everything it needs is defined, to keep the import order simple).
 CHECKS = [_check_required_networks, _check_swift, _check_cluster_sizes, _check_some_hosts]
 
 
