@@ -275,7 +275,10 @@ def test_unknown_network_name_warns(tmp_path):
     _, warnings = config.load(tmp_path)
     assert warnings == [
         f"{path}:3: cidr_networks.storag: not a network Strata uses (management or container, "
-        "storage, replication, tunnel); only checked for overlaps; did you mean storage?"
+        "storage, replication, tunnel, or one a provider network gives that address_prefix); "
+        "only checked for overlaps; did you mean storage?",
+        f"{path}: no hosts that Strata deploys; the inventory is empty (expected NAME_hosts "
+        "groups such as shared-infra_hosts with hosts)",
     ]
 
 
