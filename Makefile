@@ -28,7 +28,7 @@ unit: bootstrap
 # so scenarios, and the all-in-one deploy, run side by side: TEST_JOBS at a time, longest first,
 # each one's log printed whole when it ends (scripts/run-jobs); failures are summed.
 TEST_JOBS ?= 2
-LONGEST_SCENARIOS := swift control-plane
+LONGEST_SCENARIOS := storage swift control-plane
 RUN_JOBS = ./scripts/run-jobs --jobs $(TEST_JOBS) --logs .cache/test-logs
 scenario_job = 'molecule-$(1)=$(VENV)/molecule test -s $(1)'
 
