@@ -19,7 +19,6 @@ RABBITMQ = inventory.hosts("rabbitmq_all")
 HAPROXY = inventory.hosts("haproxy_all")
 KEYSTONE = inventory.hosts("keystone_all")
 VIP = inventory.hostvars(GALERA[0])["internal_lb_vip_address"]
-EXTERNAL_VIP = inventory.hostvars(GALERA[0])["external_lb_vip_address"]
 # The drills' own database and user (created by the tests, never by the roles).
 DRILL_DB = "strata_drill"
 DRILL_USER = "strata_drill"

@@ -1,7 +1,7 @@
 """Keystone behind the VIP, fernet keys the same everywhere; memcached and haproxy listeners."""
 
 import pytest
-from cp import EXTERNAL_VIP, HAPROXY, KEYSTONE, VIP, address, check, vip_holder
+from cp import HAPROXY, KEYSTONE, VIP, address, check, vip_holder
 
 from tests.infra import inventory
 
@@ -39,8 +39,7 @@ def test_identity_endpoints_and_service_project():
     )
     lines = sorted(out.splitlines())
     assert lines == sorted(
-        [f"{i} http://{VIP}:5000/v3" for i in ("admin", "internal")]
-        + [f"public https://{EXTERNAL_VIP}:5000/v3", "service"]
+        [f"{i} http://{VIP}:5000/v3" for i in ("admin", "internal", "public")] + ["service"]
     )
 
 
@@ -55,10 +54,7 @@ def test_memcached_on_the_management_address(node):
 def test_haproxy_stats_on_the_management_address_only(node):
     listening = check(node, "ss -Htlnp | grep haproxy | awk '{print $4}' | sort -u").split()
     assert f"{address(node)}:1936" in listening
-    assert all(
-        a.startswith((f"{VIP}:", f"{EXTERNAL_VIP}:")) or a == f"{address(node)}:1936"
-        for a in listening
-    )
+    assert all(a.startswith(f"{VIP}:") or a == f"{address(node)}:1936" for a in listening)
 
 
 def test_the_vip_is_on_one_load_balancer():
@@ -74,10 +70,8 @@ def test_a_service_registered_with_the_shared_helpers_works():
         ". /root/openrc && openstack endpoint list --service strata-probe -f value "
         "-c Interface -c URL",
     )
-    # The endpoints keystone's register built from the port: public https on the external VIP.
     assert sorted(out.splitlines()) == sorted(
-        [f"{i} http://{VIP}:5999" for i in ("admin", "internal")]
-        + [f"public https://{EXTERNAL_VIP}:5999"]
+        f"{i} http://{VIP}:5999" for i in ("admin", "internal", "public")
     )
     token = check(
         node,

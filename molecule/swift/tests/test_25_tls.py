@@ -1,6 +1,7 @@
 """TLS on the external VIP: HAProxy serves keystone and swift there over HTTPS only, with a
 certificate Strata's CA signed on the deploy host, and real clients that trust that CA work."""
 
+import base64
 import json
 import os
 import socket
@@ -172,3 +173,14 @@ def test_swift_round_trips_an_object_through_the_https_public_endpoint():
     storage_url, downloaded, original = out.splitlines()
     assert f"=https://{EXTERNAL_VIP}:8080/v1/AUTH_" in storage_url
     assert downloaded == original
+
+
+def test_the_admin_openrc_works_for_the_swift_cli_without_the_ca():
+    # /root/openrc uses the internal endpoints (plain HTTP on the internal VIP), the swift CLI's
+    # included: it needs no CA.
+    openrc = check(OPENSTACK_HOST, "cat /root/openrc")
+    put = base64.b64encode(openrc.encode()).decode()
+    check(SWIFT_HOST, f"echo {put} | base64 -d > /tmp/strata-test/openrc")
+    out = check(SWIFT_HOST, ". /tmp/strata-test/openrc && swift auth && swift stat >/dev/null")
+    check(SWIFT_HOST, "rm /tmp/strata-test/openrc")
+    assert f"OS_STORAGE_URL=http://{VIP}:8080/v1/AUTH_" in out
