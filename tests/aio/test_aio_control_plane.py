@@ -83,3 +83,21 @@ done
     status, answer = lines[0], lines[lines.index("answer") + 1]
     assert status == "DOWN", f"the stopped backend was never marked down: {out}"
     assert answer == "200", f"the request in flight got no answer: {out}"
+
+
+def test_keystone_issues_a_token_over_https_on_the_external_vip(aio):
+    host = aio.hosts("keystone_all")[0]
+    ca = aio.put_ca(host)
+    public = (
+        f". /root/openrc && export OS_AUTH_URL=https://{aio.external_vip}:5000/v3"
+        " OS_INTERFACE=public"
+    )
+    trusted = f"{public} OS_CACERT={ca} && openstack"
+    token = aio.check(host, f"{trusted} token issue -f value -c id")
+    assert token.startswith("gAAAAA")
+    urls = aio.check(host, f"{trusted} endpoint list --interface public -f value -c URL")
+    assert urls.split() and all(u.startswith(f"https://{aio.external_vip}:") for u in urls.split())
+    # Without the CA the certificate is refused; plain HTTP on the external VIP serves nothing.
+    assert aio.run(host, f"{public} && openstack token issue").returncode != 0
+    plain = aio.run(host, f"curl -s -m 10 http://{aio.external_vip}:5000/v3")
+    assert '"version"' not in plain.stdout

@@ -21,6 +21,7 @@ STORAGE = inventory.hosts("swift_storage")
 SWIFT_HOSTS = inventory.hosts("swift_all")
 HAPROXY = inventory.hosts("haproxy_all")
 VIP = inventory.hostvars(PROXIES[0])["internal_lb_vip_address"]
+EXTERNAL_VIP = inventory.hostvars(PROXIES[0])["external_lb_vip_address"]
 RINGS = ("account", "container", "object")
 # The 4th storage host, added by test_80 (tests/store4.yml).
 STORE4 = "sw-store4"
@@ -55,6 +56,13 @@ def put_client(name, script):
     payload = base64.b64encode((CLIENTS / script).read_bytes()).decode()
     path = f"/tmp/strata-test/{script}"
     check(name, f"mkdir -p /tmp/strata-test && echo {payload} | base64 -d > {path}")
+    return path
+
+
+def put_file(name, local, path):
+    """Copy a file of the deploy host to a lab host."""
+    payload = base64.b64encode(Path(local).read_bytes()).decode()
+    check(name, f"mkdir -p {os.path.dirname(path)} && echo {payload} | base64 -d > {path}")
     return path
 
 
