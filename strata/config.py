@@ -1408,6 +1408,8 @@ def load(config_dir=None):
 
 
 def _load(config_dir):
+    from strata import cinder_config  # imported here: it imports this module
+
     problems = []
     warnings = []
     files = _files(config_dir, problems)
@@ -1474,6 +1476,7 @@ def _load(config_dir):
 
     _required_networks(hosts, networks, main_file, merged, problems)
     _swift(overrides, hosts, problems)
+    cinder_config.check(overrides, hosts, problems)
     _cluster_sizes(hosts, merged, warnings)
     for net, needed, free in pool_shortfalls(networks, reserved, hosts):
         problems.append(
