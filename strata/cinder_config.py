@@ -89,9 +89,12 @@ def _backend(name, options, path, fallback, problems):
     def bad(key, message):
         problems.append(problem(_where(options, key, fallback), f"{path}.{key}", message))
 
+    def missing(key, message):  # at the backend's name: the key has no line of its own
+        problems.append(problem(fallback, f"{path}.{key}", f"missing; {message}"))
+
     driver = options.get("volume_driver")
     if driver is None:
-        bad("volume_driver", f"missing; expected one of {', '.join(DRIVERS)}")
+        missing("volume_driver", f"expected one of {', '.join(DRIVERS)}")
         return None
     if driver not in DRIVERS:
         bad(
@@ -102,7 +105,7 @@ def _backend(name, options, path, fallback, problems):
         return None
     for key in REQUIRED[driver]:
         if options.get(key) in (None, ""):
-            bad(key, f"missing; {driver} needs {key}")
+            missing(key, f"{driver} needs {key}")
     for key, why in REFUSED.items():
         if key in options:
             bad(key, f"{_show(options[key])} must not be set: {why}")
@@ -280,7 +283,9 @@ def check(overrides, hosts, problems):
             if earlier[0] != driver:
                 problems.append(
                     problem(
-                        _where(options, "volume_backend_name", name_where),
+                        _where(options, "volume_backend_name", name_where)
+                        if "volume_backend_name" in options
+                        else name_where,
                         f"{item}.volume_backend_name",
                         f"{_show(backend_name)} is also the volume_backend_name of {earlier[1]}, "
                         f"which uses {earlier[0]}, not {driver}; expected one driver per "

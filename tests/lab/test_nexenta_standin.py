@@ -1,0 +1,189 @@
+"""Cinder's real NexentaStor 4 iSCSI driver against the NMS stand-in, on one lab host.
+
+The host (cn-dev1) gets Debian's python3-cinder, tgt and libiscsi-bin. The stand-in
+(tests/fixtures/nexenta/nms_standin.py) serves NMS JSON-RPC and tgt on the host's storage address;
+tests/fixtures/nexenta/drive_ns4_driver.py loads a cinder.conf backend section through cinder's
+own loader and calls the driver as cinder-volume does. A userspace initiator
+(iscsi-readcapacity16) reads each exported LUN over the storage address. The full cinder-volume
+service against the stand-in is tested with the cinder roles in the storage scenario.
+"""
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from strata import ROOT
+
+pytestmark = pytest.mark.lab
+
+STRATA = str(Path(sys.executable).with_name("strata"))
+HOST = "cn-dev1"
+MGMT = "172.29.236.80"
+STORAGE = "172.29.244.80"
+FIXTURES = ROOT / "tests" / "fixtures" / "nexenta"
+USER, PASSWORD, POOL = "strata", "nms-Lab-secret-7", "tank"
+CONF = f"""\
+[DEFAULT]
+enabled_backends = nexenta
+state_path = /var/lib/cinder-test
+lock_path = /var/lib/cinder-test
+[nexenta]
+volume_driver = cinder.volume.drivers.nexenta.iscsi.NexentaISCSIDriver
+volume_backend_name = nexenta
+nexenta_host = {STORAGE}
+nexenta_rest_port = 8457
+nexenta_rest_protocol = http
+nexenta_user = {USER}
+nexenta_password = {PASSWORD}
+nexenta_volume = {POOL}
+nexenta_blocksize = 8192
+nexenta_sparse = true
+"""
+
+
+def on_host(lab_vars, command, timeout=900):
+    ssh = [
+        "ssh", "-o", "BatchMode=yes",
+        "-o", f"UserKnownHostsFile={lab_vars['ansible_ssh_common_args'].split('=', 1)[1]}",
+        "-i", lab_vars["ansible_ssh_private_key_file"], f"root@{MGMT}", command,
+    ]  # fmt: skip
+    result = subprocess.run(ssh, capture_output=True, text=True, timeout=timeout, check=False)
+    assert result.returncode == 0, f"{command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def put(lab_vars, text, path, mode="0600"):
+    on_host(lab_vars, f"install -m {mode} /dev/null {path} && cat > {path} <<'EOF'\n{text}EOF")
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory):
+    inventory = tmp_path_factory.mktemp("cinder-dev") / "inventory.yml"
+    lab_vars = yaml.safe_load((ROOT / "molecule/_shared/group_vars/all.yml").read_text())
+    hosts = {HOST: {"management_address": MGMT, "storage_address": STORAGE}}
+    inventory.write_text(yaml.safe_dump({"all": {"vars": lab_vars, "hosts": hosts}}))
+    up = subprocess.run([STRATA, "lab", "up", "-i", str(inventory)], capture_output=True, text=True)
+    assert up.returncode == 0, up.stdout + up.stderr
+    try:
+        on_host(
+            lab_vars,
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+            "--no-install-recommends python3-cinder tgt libiscsi-bin && systemctl restart tgt",
+        )
+        for name in ("nms_standin.py", "drive_ns4_driver.py"):
+            put(lab_vars, (FIXTURES / name).read_text(), f"/usr/local/bin/{name}", "0755")
+        put(lab_vars, PASSWORD + "\n", "/root/nms-password")
+        put(lab_vars, CONF, "/root/cinder-test.conf")
+        on_host(
+            lab_vars,
+            "install -d -m 0700 /var/lib/cinder-test /srv/nms && "
+            f"setsid nms_standin.py --listen {STORAGE} --port 8457 --user {USER} "
+            f"--password-file /root/nms-password --volume {POOL}=20G --data-dir /srv/nms/data "
+            f"--portal {STORAGE}:3260 --log /srv/nms/calls.log "
+            "> /srv/nms/standin.out 2>&1 < /dev/null & echo $! > /srv/nms/pid; "
+            f"for i in $(seq 50); do ss -ltn | grep -q '{STORAGE}:8457 ' && exit 0; sleep 0.2; "
+            "done; cat /srv/nms/standin.out; exit 1",
+        )
+        yield lab_vars
+    finally:
+        subprocess.run([STRATA, "lab", "down", "-i", str(inventory)], check=False)
+
+
+def state(host):
+    return json.loads(on_host(host, "cat /srv/nms/data/state.json"))
+
+
+def calls(host):
+    return [json.loads(line) for line in on_host(host, "cat /srv/nms/calls.log").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def created(host):
+    out = on_host(host, "drive_ns4_driver.py /root/cinder-test.conf nexenta create")
+    on_host(host, f"echo {shlex.quote(out)} > /root/created.json")
+    return json.loads(out)
+
+
+def test_the_driver_creates_sparse_zvols_with_the_configured_block_size(host, created):
+    assert created["driver"] == "cinder.volume.drivers.nexenta.iscsi.NexentaISCSIDriver"
+    zvols = state(host)["zvols"]
+    volume, clone = created["volumes"]
+    first = zvols[f"{POOL}/{volume['name']}"]
+    assert (first["size"], first["blocksize"], first["sparse"]) == (2**30, 8192, True)
+    # The volume from the snapshot is a clone of it, extended to its 2 GiB.
+    second = zvols[f"{POOL}/{clone['name']}"]
+    assert second["origin"] == f"{POOL}/{volume['name']}@{created['snapshot']['name']}"
+    assert second["size"] == 2 * 2**30
+    sizes = on_host(host, f"stat -c '%s %b' /srv/nms/data/zfs/{POOL}/{volume['name']}").split()
+    assert sizes == [str(2**30), "0"]  # a sparse file: nothing allocated
+
+
+def test_each_lun_is_read_over_the_storage_address_with_its_size(host, created):
+    for connection, size in ((created["connection"], 2**30), (created["clone_connection"], 2**31)):
+        data = connection["data"]
+        assert connection["driver_volume_type"] == "iscsi"
+        assert data["target_portal"] == f"{STORAGE}:3260"
+        url = f"iscsi://{data['target_portal']}/{data['target_iqn']}/{data['target_lun']}"
+        assert on_host(host, f"iscsi-readcapacity16 -s {url}").strip() == str(size)
+    listening = on_host(host, "ss -Hltn 'sport = :3260'").split("\n")
+    assert [line.split()[3] for line in listening if line] == [f"{STORAGE}:3260"]
+
+
+def test_a_second_export_in_one_process_hits_the_ns4_drivers_python3_bug(created):
+    # cinder 21.3.1 nexenta/iscsi.py _get_target_name: `target_names[0]` on dict.keys(). When
+    # Debian fixes it this fails: then remove the restart workaround from drive_ns4_driver.py
+    # and the warning from docs/roles/cinder_volume.md.
+    assert created["second_export_in_same_process"] == (
+        "TypeError: 'dict_keys' object is not subscriptable"
+    )
+
+
+def test_stats_come_from_the_configured_appliance_volume(created):
+    stats = created["stats"]
+    assert stats["location_info"] == f"NexentaISCSIDriver:{STORAGE}:{POOL}"
+    assert stats["total_capacity_gb"] == 20
+
+
+def test_delete_removes_every_zvol_snapshot_and_lu(host, created):
+    out = json.loads(
+        on_host(
+            host, "drive_ns4_driver.py /root/cinder-test.conf nexenta delete /root/created.json"
+        )
+    )
+    assert len(out["deleted"]) == 3
+    after = state(host)
+    assert (after["zvols"], after["snapshots"], after["lus"]) == ({}, {}, {})
+    assert on_host(host, f"find /srv/nms/data/zfs/{POOL} -type f") == ""
+    luns = on_host(host, "tgtadm --lld iscsi --op show --mode target | grep -c 'LUN: ' || true")
+    assert luns.strip() == "1"  # only the target's controller LUN 0 is left
+
+
+def test_the_log_shows_the_configured_volume_and_credentials_and_no_password(host, created):
+    log = calls(host)
+    assert {c["user"] for c in log} == {USER}
+    assert [c for c in log if c["error"]] == []  # the driver's path needs no error handling
+    zvol_calls = [c for c in log if c["object"] in ("zvol", "snapshot", "scsidisk")]
+    assert zvol_calls and all(str(c["params"][0]).startswith(f"{POOL}/") for c in zvol_calls)
+    assert {"volume.object_exists", "zvol.create", "zvol.clone", "scsidisk.delete_lu"} <= {
+        f"{c['object']}.{c['method']}" for c in log
+    }
+    assert PASSWORD not in on_host(host, "cat /srv/nms/calls.log /srv/nms/standin.out")
+
+
+def test_wrong_credentials_are_refused(host):
+    probe = (
+        "import json, urllib.request, urllib.error, base64\n"
+        f"r = urllib.request.Request('http://{STORAGE}:8457/rest/nms', method='POST',\n"
+        "    data=json.dumps({'object': 'volume', 'method': 'object_exists', 'params': ['tank']})"
+        ".encode(),\n"
+        "    headers={'Authorization': 'Basic ' + base64.b64encode(b'strata:wrong').decode()})\n"
+        "try:\n    urllib.request.urlopen(r)\nexcept urllib.error.HTTPError as e:\n"
+        "    print(e.code, json.load(e)['error']['message'])\n"
+    )
+    assert on_host(host, f"python3 -c {shlex.quote(probe)}").strip() == "401 Unauthorized"
+    assert calls(host)[-1]["error"] == "Unauthorized"
