@@ -307,3 +307,48 @@ def check(overrides, hosts, problems):
 
 def _type_names(sources):
     return {name for backends, _, _ in sources if isinstance(backends, dict) for name in backends}
+
+
+# --- what the roles write: cinder.conf backend sections -----------------------------------------
+
+STRATA_KEYS = ("devices", "shares", "limit_container_types")
+
+
+def _ini_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def share_lines(options):
+    """The NFS shares file's lines (host:/path) of a backend."""
+    return [
+        f"{s['ip']}:{s['share']}" if isinstance(s, dict) else str(s)
+        for s in options.get("shares") or []
+    ]
+
+
+def backend_sections(backends, storage_address, shares_dir="/etc/cinder"):
+    """cinder.conf sections {backend: {option: text}} for a validated ``cinder_backends``.
+
+    Every iSCSI backend gets ``target_ip_address`` = the host's storage address in its own
+    section: with ``enabled_backends`` cinder reads backend options from the backend's section
+    and ``[backend_defaults]`` only, never ``[DEFAULT]``, so a value there would leave the target
+    on ``$my_ip`` (the management address).
+    """
+    sections = {}
+    for name in sorted(backends):
+        options = backends[name]
+        section = {k: _ini_value(v) for k, v in options.items() if k not in STRATA_KEYS}
+        section.setdefault("volume_backend_name", name)
+        driver = options["volume_driver"]
+        if driver in ISCSI_DRIVERS:
+            section.setdefault("target_helper", "tgtadm")
+            section["target_protocol"] = "iscsi"
+            section["target_ip_address"] = storage_address
+        if driver == NFS:
+            section["nfs_shares_config"] = f"{shares_dir}/nfs_shares_{name}"
+        sections[name] = section
+    return sections

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from strata import ROOT
+from strata import ROOT, cinder_config
 
 pytestmark = pytest.mark.lab
 
@@ -187,3 +187,53 @@ def test_wrong_credentials_are_refused(host):
     )
     assert on_host(host, f"python3 -c {shlex.quote(probe)}").strip() == "401 Unauthorized"
     assert calls(host)[-1]["error"] == "Unauthorized"
+
+
+def test_cinder_reads_target_ip_address_from_each_backend_section_strata_writes(host):
+    """Strata's backend sections, loaded by cinder's own loader: every iSCSI backend's target is
+    on the storage address. The same file with the address in [DEFAULT] only (OpenStack-Ansible's
+    layout) leaves it on $my_ip, the management address: the test can tell the two apart."""
+    lvm, ns4, nfs = cinder_config.LVM, cinder_config.NEXENTA4, cinder_config.NFS
+    backends = {
+        "lvm-a": {"volume_driver": lvm, "volume_group": "cinder-a", "devices": ["/dev/sdb"]},
+        "lvm-b": {"volume_driver": lvm, "volume_group": "b", "target_helper": "lioadm"},
+        "nexenta": {"volume_driver": ns4, "nexenta_host": STORAGE, "nexenta_rest_port": 8457},
+        "nfs": {"volume_driver": nfs, "shares": ["nfs1:/srv/cinder"]},
+    }
+    sections = cinder_config.backend_sections(backends, STORAGE)
+    head = f"[DEFAULT]\nmy_ip = {MGMT}\nenabled_backends = {','.join(sections)}\n"
+
+    def body(skip=()):
+        return "".join(
+            f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in opts.items() if k not in skip)
+            for name, opts in sections.items()
+        )
+
+    layouts = {
+        "strata": head + body(),
+        "osa": head + f"target_ip_address = {STORAGE}\n" + body(skip=("target_ip_address",)),
+    }
+    loader = (
+        "import sys, json\nfrom cinder import objects\nobjects.register_all()\n"
+        "from oslo_config import cfg\nfrom cinder.volume import configuration, driver, manager\n"
+        "cfg.CONF(['--config-file', sys.argv[1]], project='cinder')\nout = {}\n"
+        "for name in cfg.CONF.enabled_backends:\n"
+        "    conf = configuration.Configuration(manager.volume_backend_opts, config_group=name)\n"
+        "    conf.append_config_values(driver.volume_opts)\n"
+        "    out[name] = [conf.target_ip_address, conf.target_helper, conf.volume_backend_name]\n"
+        "print(json.dumps(out))\n"
+    )
+    put(host, loader, "/root/load_backends.py")
+    results = {}
+    for layout, text in layouts.items():
+        put(host, text, f"/root/{layout}.conf")
+        results[layout] = json.loads(
+            on_host(host, f"python3 /root/load_backends.py /root/{layout}.conf")
+        )
+    assert results["strata"] == {
+        "lvm-a": [STORAGE, "tgtadm", "lvm-a"],
+        "lvm-b": [STORAGE, "lioadm", "lvm-b"],
+        "nexenta": [MGMT, "tgtadm", "nexenta"],  # its portal is nexenta_host, not cinder's target
+        "nfs": [MGMT, "tgtadm", "nfs"],
+    }
+    assert results["osa"]["lvm-a"][0] == MGMT

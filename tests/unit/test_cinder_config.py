@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from strata import config
+from strata import cinder_config, config
 from strata.errors import ValidationError
 
 LVM = "cinder.volume.drivers.lvm.LVMVolumeDriver"
@@ -245,3 +245,26 @@ def test_every_problem_is_reported_at_once(tmp_path):
     )
     _, problems = problems_of(tmp_path, text)
     assert len(problems) == 3
+
+
+def test_backend_sections_put_the_storage_address_in_every_iscsi_backend(tmp_path):
+    _, (cfg, _) = load(tmp_path, BASE)
+    backends = cfg.hosts["store1"].host_vars["cinder_backends"]
+    sections = cinder_config.backend_sections(backends, "10.0.1.21")
+    assert list(sections) == ["lvm", "nexenta", "nfs"]
+    assert sections["lvm"] == {
+        "volume_driver": LVM,
+        "volume_group": "cinder-volumes",
+        "volume_backend_name": "lvm",
+        "target_helper": "tgtadm",
+        "target_protocol": "iscsi",
+        "target_ip_address": "10.0.1.21",
+    }
+    assert "target_ip_address" not in sections["nexenta"]
+    assert sections["nexenta"]["nexenta_rest_port"] == "8457"
+    assert sections["nfs"]["nfs_shares_config"] == "/etc/cinder/nfs_shares_nfs"
+    assert "shares" not in sections["nfs"]
+    assert cinder_config.share_lines(backends["nfs"]) == [
+        "nfs1.example.org:/srv/cinder",
+        "10.0.1.60:/export/cinder",
+    ]
