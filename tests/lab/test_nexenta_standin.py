@@ -81,7 +81,7 @@ def host(tmp_path_factory):
         put(lab_vars, CONF, "/root/cinder-test.conf")
         on_host(
             lab_vars,
-            "install -d -m 0700 /var/lib/cinder-test /srv/nms && "
+            "install -d -m 0700 /var/lib/cinder-test /srv/nms; "
             f"setsid nms_standin.py --listen {STORAGE} --port 8457 --user {USER} "
             f"--password-file /root/nms-password --volume {POOL}=20G --data-dir /srv/nms/data "
             f"--portal {STORAGE}:3260 --log /srv/nms/calls.log "
