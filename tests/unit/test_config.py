@@ -80,7 +80,9 @@ def test_small_example_loads_without_warnings():
 
 def test_reference_example_follows_the_seed_placement():
     cfg, warnings = config.load(EXAMPLES / "reference-1000")
-    assert warnings == []
+    # Its nova control plane (compute-infra_hosts) is ignored, with a warning, until Strata
+    # deploys it.
+    assert [w for w in warnings if "compute-infra_hosts" not in w] == []
     members = cfg.group_members()
     assert len(members["galera_all"]) == 3
     assert len(members["rabbitmq_all"]) == 3
@@ -89,7 +91,7 @@ def test_reference_example_follows_the_seed_placement():
     assert len(members["ceph_osd"]) == 45
     assert all(len(cfg.hosts[h].host_vars["ceph_osd_devices"]) == 10 for h in members["ceph_osd"])
     # 516 compute/controller nodes + 45 storage nodes.
-    assert len(cfg.hosts) == 516 + 45
+    assert len(cfg.hosts) + len(cfg.ignored_hosts) == 516 + 45
 
 
 def test_conf_d_files_merge_in_name_order(tmp_path):
