@@ -1,7 +1,8 @@
 """Cinder's real NexentaStor 4 iSCSI driver against the NMS stand-in, on one lab host.
 
-The host (cn-dev1) gets Debian's python3-cinder, tgt and libiscsi-bin. The stand-in
-(tests/fixtures/nexenta/nms_standin.py) serves NMS JSON-RPC and tgt on the host's storage address;
+The host (cn-dev1) gets Debian's python3-cinder and libiscsi-bin; the stand-in
+(tests/fixtures/nexenta/nms_standin.py, run by tests/fixtures/nexenta/standin.yml as a systemd
+service) serves NMS JSON-RPC and tgt on the host's storage address.
 tests/fixtures/nexenta/drive_ns4_driver.py loads a cinder.conf backend section through cinder's
 own loader and calls the driver as cinder-volume does. A userspace initiator
 (iscsi-readcapacity16) reads each exported LUN over the storage address. The full cinder-volume
@@ -9,6 +10,7 @@ service against the stand-in is tested with the cinder roles in the storage scen
 """
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import pytest
 import yaml
 
 from strata import ROOT, cinder_config
+from tests.infra.playbook import recap
 
 pytestmark = pytest.mark.lab
 
@@ -27,6 +30,8 @@ MGMT = "172.29.236.80"
 STORAGE = "172.29.244.80"
 FIXTURES = ROOT / "tests" / "fixtures" / "nexenta"
 USER, PASSWORD, POOL = "strata", "nms-Lab-secret-7", "tank"
+DATA, LOG = "/var/lib/nms-standin", "/var/log/nms-standin/calls.log"
+DRIVE = "/usr/local/bin/drive_ns4_driver.py"
 CONF = f"""\
 [DEFAULT]
 enabled_backends = nexenta
@@ -61,50 +66,79 @@ def put(lab_vars, text, path, mode="0600"):
     on_host(lab_vars, f"install -m {mode} /dev/null {path} && cat > {path} <<'EOF'\n{text}EOF")
 
 
+def standin_playbook(inventory, *args):
+    """tests/fixtures/nexenta/standin.yml on the lab host; returns (rc, output, recap)."""
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory),
+         str(FIXTURES / "standin.yml"), *args],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+        env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+    )  # fmt: skip
+    return proc.returncode, proc.stdout + proc.stderr, recap(proc.stdout)
+
+
 @pytest.fixture(scope="module")
-def host(tmp_path_factory):
-    inventory = tmp_path_factory.mktemp("cinder-dev") / "inventory.yml"
+def inventory(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cinder-dev") / "inventory.yml"
     lab_vars = yaml.safe_load((ROOT / "molecule/_shared/group_vars/all.yml").read_text())
-    hosts = {HOST: {"management_address": MGMT, "storage_address": STORAGE}}
-    inventory.write_text(yaml.safe_dump({"all": {"vars": lab_vars, "hosts": hosts}}))
-    up = subprocess.run([STRATA, "lab", "up", "-i", str(inventory)], capture_output=True, text=True)
+    standin_vars = {
+        "nexenta_standin_user": USER,
+        "nexenta_standin_password": PASSWORD,
+        "nexenta_standin_volumes": {POOL: "20G"},
+    }
+    hosts = {HOST: {"ansible_host": MGMT, "management_address": MGMT, "storage_address": STORAGE}}
+    inventory = {
+        "all": {
+            "vars": {**lab_vars, **standin_vars},
+            "hosts": hosts,
+            "children": {"nexenta_standin": {"hosts": {HOST: {}}}},
+        }
+    }
+    path.write_text(yaml.safe_dump(inventory))
+    return path, lab_vars
+
+
+@pytest.fixture(scope="module")
+def host(inventory):
+    path, lab_vars = inventory
+    up = subprocess.run([STRATA, "lab", "up", "-i", str(path)], capture_output=True, text=True)
     assert up.returncode == 0, up.stdout + up.stderr
     try:
         on_host(
             lab_vars,
             "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
-            "--no-install-recommends python3-cinder tgt libiscsi-bin && systemctl restart tgt",
+            "--no-install-recommends python3-cinder libiscsi-bin",
         )
-        for name in ("nms_standin.py", "drive_ns4_driver.py"):
-            put(lab_vars, (FIXTURES / name).read_text(), f"/usr/local/bin/{name}", "0755")
-        put(lab_vars, PASSWORD + "\n", "/root/nms-password")
+        rc, output, _ = standin_playbook(path)
+        assert rc == 0, output[-3000:]
+        put(lab_vars, (FIXTURES / "drive_ns4_driver.py").read_text(), DRIVE, "0755")
         put(lab_vars, CONF, "/root/cinder-test.conf")
-        on_host(
-            lab_vars,
-            "install -d -m 0700 /var/lib/cinder-test /srv/nms; "
-            f"setsid nms_standin.py --listen {STORAGE} --port 8457 --user {USER} "
-            f"--password-file /root/nms-password --volume {POOL}=20G --data-dir /srv/nms/data "
-            f"--portal {STORAGE}:3260 --log /srv/nms/calls.log "
-            "> /srv/nms/standin.out 2>&1 < /dev/null & echo $! > /srv/nms/pid; "
-            f"for i in $(seq 50); do ss -ltn | grep -q '{STORAGE}:8457 ' && exit 0; sleep 0.2; "
-            "done; cat /srv/nms/standin.out; exit 1",
-        )
+        on_host(lab_vars, "install -d -m 0700 /var/lib/cinder-test")
         yield lab_vars
     finally:
-        subprocess.run([STRATA, "lab", "down", "-i", str(inventory)], check=False)
+        subprocess.run([STRATA, "lab", "down", "-i", str(path)], check=False)
+
+
+def test_the_standin_playbook_is_idempotent_and_serves_on_the_storage_address(inventory, host):
+    rc, output, counts = standin_playbook(inventory[0])
+    assert rc == 0 and counts[HOST]["changed"] == 0, output[-3000:]
+    rc, output, counts = standin_playbook(inventory[0], "--check", "--diff")
+    assert rc == 0 and counts[HOST]["changed"] == 0, output[-3000:]
+    listening = on_host(host, "ss -Hltn 'sport = :8457'").split("\n")
+    assert [line.split()[3] for line in listening if line] == [f"{STORAGE}:8457"]
 
 
 def state(host):
-    return json.loads(on_host(host, "cat /srv/nms/data/state.json"))
+    return json.loads(on_host(host, f"cat {DATA}/state.json"))
 
 
 def calls(host):
-    return [json.loads(line) for line in on_host(host, "cat /srv/nms/calls.log").splitlines()]
+    return [json.loads(line) for line in on_host(host, f"cat {LOG}").splitlines()]
 
 
 @pytest.fixture(scope="module")
 def created(host):
-    out = on_host(host, "drive_ns4_driver.py /root/cinder-test.conf nexenta create")
+    out = on_host(host, f"{DRIVE} /root/cinder-test.conf nexenta create")
     on_host(host, f"echo {shlex.quote(out)} > /root/created.json")
     return json.loads(out)
 
@@ -119,7 +153,7 @@ def test_the_driver_creates_sparse_zvols_with_the_configured_block_size(host, cr
     second = zvols[f"{POOL}/{clone['name']}"]
     assert second["origin"] == f"{POOL}/{volume['name']}@{created['snapshot']['name']}"
     assert second["size"] == 2 * 2**30
-    sizes = on_host(host, f"stat -c '%s %b' /srv/nms/data/zfs/{POOL}/{volume['name']}").split()
+    sizes = on_host(host, f"stat -c '%s %b' {DATA}/zfs/{POOL}/{volume['name']}").split()
     assert sizes == [str(2**30), "0"]  # a sparse file: nothing allocated
 
 
@@ -151,14 +185,12 @@ def test_stats_come_from_the_configured_appliance_volume(created):
 
 def test_delete_removes_every_zvol_snapshot_and_lu(host, created):
     out = json.loads(
-        on_host(
-            host, "drive_ns4_driver.py /root/cinder-test.conf nexenta delete /root/created.json"
-        )
+        on_host(host, f"{DRIVE} /root/cinder-test.conf nexenta delete /root/created.json")
     )
     assert len(out["deleted"]) == 3
     after = state(host)
     assert (after["zvols"], after["snapshots"], after["lus"]) == ({}, {}, {})
-    assert on_host(host, f"find /srv/nms/data/zfs/{POOL} -type f") == ""
+    assert on_host(host, f"find {DATA}/zfs/{POOL} -type f") == ""
     luns = on_host(host, "tgtadm --lld iscsi --op show --mode target | grep -c 'LUN: ' || true")
     assert luns.strip() == "1"  # only the target's controller LUN 0 is left
 
@@ -172,7 +204,7 @@ def test_the_log_shows_the_configured_volume_and_credentials_and_no_password(hos
     assert {"volume.object_exists", "zvol.create", "zvol.clone", "scsidisk.delete_lu"} <= {
         f"{c['object']}.{c['method']}" for c in log
     }
-    assert PASSWORD not in on_host(host, "cat /srv/nms/calls.log /srv/nms/standin.out")
+    assert PASSWORD not in on_host(host, f"cat {LOG}; journalctl -u nms-standin --no-pager")
 
 
 def test_wrong_credentials_are_refused(host):
