@@ -258,6 +258,8 @@ def check(overrides, hosts, problems):
             )
             continue
         for name, options in backends.items():
+            if name == "limit_container_types":  # OSA's scoping key, not a backend
+                continue
             item = f"{path}.{name}"
             name_where = _where(backends, name, where)
             if not isinstance(name, str) or not SECTION.match(name) or name in RESERVED_SECTIONS:
@@ -306,7 +308,8 @@ def check(overrides, hosts, problems):
 
 
 def _type_names(sources):
-    return {name for backends, _, _ in sources if isinstance(backends, dict) for name in backends}
+    names = {n for backends, _, _ in sources if isinstance(backends, dict) for n in backends}
+    return names - {"limit_container_types"}
 
 
 # --- what the roles write: cinder.conf backend sections -----------------------------------------
@@ -339,7 +342,7 @@ def backend_sections(backends, storage_address, shares_dir="/etc/cinder"):
     on ``$my_ip`` (the management address).
     """
     sections = {}
-    for name in sorted(backends):
+    for name in sorted(set(backends) - {"limit_container_types"}):
         options = backends[name]
         section = {k: _ini_value(v) for k, v in options.items() if k not in STRATA_KEYS}
         section.setdefault("volume_backend_name", name)
