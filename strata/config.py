@@ -1945,6 +1945,12 @@ def _check_cluster_sizes(state):
     _cluster_sizes(state.hosts, state.merged, state.warnings)
 
 
+def _check_cinder(state):
+    from strata import cinder_config  # imported here: it imports this module
+
+    cinder_config.check(state.overrides, state.hosts, state.problems)
+
+
 def _check_some_hosts(state):
     if not state.hosts:
         state.warnings.append(
@@ -1957,7 +1963,13 @@ def _check_some_hosts(state):
 # Loading state and appends to its problems and warnings. A new area adds its function here
 # (e.g. Ceph's settings: a module that imports strata.config is added from the end of this file,
 # after everything it needs is defined, to keep the import order simple).
-CHECKS = [_check_required_networks, _check_swift, _check_cluster_sizes, _check_some_hosts]
+CHECKS = [
+    _check_required_networks,
+    _check_swift,
+    _check_cinder,
+    _check_cluster_sizes,
+    _check_some_hosts,
+]
 
 
 def _user_values(files):

@@ -157,7 +157,9 @@ def test_limit_container_types_applies_vars_only_to_matching_groups(tmp_path):
                   cinder_backends:
                     limit_container_types: cinder_volume
                     lvm:
+                      volume_driver: cinder.volume.drivers.lvm.LVMVolumeDriver
                       volume_group: cinder-volumes
+                      devices: [/dev/sdb]
                   plain_var: 1
             compute_hosts:
               c1:
@@ -175,7 +177,13 @@ def test_limit_container_types_applies_vars_only_to_matching_groups(tmp_path):
     )
     cfg, _ = config.load(tmp_path)
     assert cfg.hosts["s1"].host_vars == {
-        "cinder_backends": {"lvm": {"volume_group": "cinder-volumes"}},
+        "cinder_backends": {
+            "lvm": {
+                "volume_driver": "cinder.volume.drivers.lvm.LVMVolumeDriver",
+                "volume_group": "cinder-volumes",
+                "devices": ["/dev/sdb"],
+            }
+        },
         "plain_var": 1,
     }
     assert cfg.hosts["c1"].host_vars == {}
