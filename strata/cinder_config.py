@@ -25,7 +25,9 @@ NEXENTA5 = "cinder.volume.drivers.nexenta.ns5.iscsi.NexentaISCSIDriver"
 
 # Driver -> options it cannot work without (cinder 21's defaults are unusable for these).
 REQUIRED = {
-    LVM: ("volume_group", "devices"),
+    # devices is optional: without it the volume group must already exist on the host (OSA's
+    # examples name only the group).
+    LVM: ("volume_group",),
     RBD: ("rbd_pool", "rbd_user"),
     NFS: ("shares",),
     # NS4 uses nexenta_rest_port as written: its default 0 gives http://host:0/rest/nms.
@@ -47,9 +49,13 @@ ACTIVE_ACTIVE_DRIVERS = (RBD,)
 # Options Strata writes itself, or that cinder 21 silently ignores: key -> why.
 REFUSED = {
     "target_ip_address": "Strata writes the host's storage address there",
-    "iscsi_ip_address": "cinder 21 has no such option (Strata writes target_ip_address)",
     "backend_host": "it makes hosts impersonate each other; RBD backends use cinder's cluster",
     "nfs_shares_config": "Strata writes the shares file from 'shares'",
+}
+# Options OSA's examples still set that cinder 21 ignores: accepted with a warning.
+IGNORED = {
+    "iscsi_ip_address": "cinder 21 has no such option; Strata writes target_ip_address (the "
+    "host's storage address) in the backend's section",
 }
 # Option names the NexentaStor drivers never read, with the one they do read.
 NEXENTA_IGNORED = {
@@ -83,7 +89,7 @@ def _ip(value):
     return True
 
 
-def _backend(name, options, path, fallback, problems):
+def _backend(name, options, path, fallback, problems, warnings):
     """Check one backend's options; return its driver (None when unusable)."""
 
     def bad(key, message):
@@ -109,6 +115,11 @@ def _backend(name, options, path, fallback, problems):
     for key, why in REFUSED.items():
         if key in options:
             bad(key, f"{_show(options[key])} must not be set: {why}")
+    for key, why in IGNORED.items():
+        if key in options:
+            warnings.append(
+                problem(_where(options, key, fallback), f"{path}.{key}", f"ignored: {why}")
+            )
 
     if driver in ISCSI_DRIVERS:
         helper = options.get("target_helper", "tgtadm")
@@ -223,8 +234,10 @@ def _nexenta(driver, options, bad):
         )
 
 
-def check(overrides, hosts, problems):
-    """Validate every cinder backend of the config; append messages to ``problems``."""
+def check(overrides, hosts, problems, warnings=None):
+    """Validate every cinder backend of the config; append messages to ``problems`` (and the
+    accepted-but-ignored options to ``warnings``)."""
+    warnings = [] if warnings is None else warnings
     fallback = getattr(overrides, "origin", None) or ("strata_user_config.yml", None)
     global_backends = overrides.get("cinder_backends")
     volume_hosts = [h for h in hosts.values() if "cinder_volume" in h.components]
@@ -277,7 +290,7 @@ def check(overrides, hosts, problems):
                     problem(name_where, item, f"{_show(options)} is not a mapping of options")
                 )
                 continue
-            driver = _backend(name, options, item, name_where, problems)
+            driver = _backend(name, options, item, name_where, problems, warnings)
             backend_name = options.get("volume_backend_name", name)
             if driver is None:
                 continue

@@ -1948,7 +1948,7 @@ def _check_cluster_sizes(state):
 def _check_cinder(state):
     from strata import cinder_config  # imported here: it imports this module
 
-    cinder_config.check(state.overrides, state.hosts, state.problems)
+    cinder_config.check(state.overrides, state.hosts, state.problems, state.warnings)
 
 
 def _check_some_hosts(state):
