@@ -50,7 +50,6 @@ ACTIVE_ACTIVE_DRIVERS = (RBD,)
 REFUSED = {
     "target_ip_address": "Strata writes the host's storage address there",
     "backend_host": "it makes hosts impersonate each other; RBD backends use cinder's cluster",
-    "nfs_shares_config": "Strata writes the shares file from 'shares'",
 }
 # Options OSA's examples still set that cinder 21 ignores: accepted with a warning.
 IGNORED = {
@@ -365,6 +364,10 @@ def backend_sections(backends, storage_address, shares_dir="/etc/cinder"):
             section["target_protocol"] = "iscsi"
             section["target_ip_address"] = storage_address
         if driver == NFS:
-            section["nfs_shares_config"] = f"{shares_dir}/nfs_shares_{name}"
+            # The shares file is written from `shares`, where the operator's nfs_shares_config
+            # (OSA's examples set one) says, else one file per backend.
+            section["nfs_shares_config"] = str(
+                options.get("nfs_shares_config") or f"{shares_dir}/nfs_shares_{name}"
+            )
         sections[name] = section
     return sections

@@ -9,6 +9,7 @@ from strata import cinder_config, config
 from strata.errors import ValidationError
 
 LVM = "cinder.volume.drivers.lvm.LVMVolumeDriver"
+NFS = cinder_config.NFS
 NS4 = "cinder.volume.drivers.nexenta.iscsi.NexentaISCSIDriver"
 NS5 = "cinder.volume.drivers.nexenta.ns5.iscsi.NexentaISCSIDriver"
 
@@ -268,3 +269,14 @@ def test_backend_sections_put_the_storage_address_in_every_iscsi_backend(tmp_pat
         "nfs1.example.org:/srv/cinder",
         "10.0.1.60:/export/cinder",
     ]
+
+
+def test_osa_style_options_are_accepted_where_cinder_can_use_them():
+    """OSA's own examples set nfs_shares_config and iscsi_ip_address on their backends."""
+    backends = {
+        "nfs": {"volume_driver": NFS, "shares": ["nfs1:/srv"], "nfs_shares_config": "/etc/c/s"},
+        "lvm": {"volume_driver": LVM, "volume_group": "cinder-volumes"},
+    }
+    sections = cinder_config.backend_sections(backends, "10.0.1.21")
+    assert sections["nfs"]["nfs_shares_config"] == "/etc/c/s"
+    assert sections["lvm"]["target_ip_address"] == "10.0.1.21"
