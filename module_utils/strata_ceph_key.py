@@ -253,9 +253,14 @@ def converge(params, run_command, check_mode=False, binary="ceph"):
         state = gather(cli, name)
         # What ceph now holds; the key line of the diff stays as planned.
         after = dict(after, caps=state["caps"]) if state else {}
+    return result(params, steps, before, after)
+
+
+def result(params, steps, before, after):
+    """The module's result (RETURN documents every key but diff)."""
     return {
         "changed": bool(steps),
-        "name": name,
+        "name": params["name"],
         "caps": after.get("caps"),
         "secret_changed": after.get("key") == "changed",
         "changes": [step.change for step in steps],

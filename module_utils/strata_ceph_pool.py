@@ -276,6 +276,11 @@ def converge(params, run_command, check_mode=False, binary="ceph"):
         # Report what ceph now says, not what the plan predicted.
         state, _rules = gather(cli, params["name"])
         after = _shown(state)
+    return result(params, steps, before, after)
+
+
+def result(params, steps, before, after):
+    """The module's result (RETURN documents every key but diff and warnings)."""
     return {
         "changed": bool(steps),
         "name": params["name"],
