@@ -156,6 +156,29 @@ commands:
   type: list
   elements: str
   sample: ["ceph auth import -i '<temporary keyring file>'"]
+cmd:
+  description: The ceph command that failed (a keyring file shows as C(<temporary keyring file>)).
+  returned: when a ceph command failed
+  type: str
+  sample: ceph auth caps client.glance mon 'profile rbd' osd 'profile rbd pool='
+rc:
+  description: Its exit status.
+  returned: when a ceph command failed
+  type: int
+  sample: 22
+stderr:
+  description: What it printed on stderr.
+  returned: when a ceph command failed
+  type: str
+  sample: "Error EINVAL: osd capability parse failed, stopped at 'pool=' of 'profile rbd pool='"
+commands_done:
+  description:
+    - The commands of the plan that had run before the failed one (C(changed) is true when
+      there are any).
+  returned: when a ceph command failed
+  type: list
+  elements: str
+  sample: []
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402

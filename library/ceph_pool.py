@@ -187,6 +187,30 @@ commands:
   elements: str
   sample: ["ceph osd pool create images 32 32 replicated", "ceph osd pool set images size 3",
            "ceph osd pool set images min_size 2", "ceph osd pool application enable images rbd"]
+cmd:
+  description: The ceph command that failed (a keyring file shows as C(<temporary keyring file>)).
+  returned: when a ceph command failed
+  type: str
+  sample: ceph osd pool rm scratch scratch --yes-i-really-really-mean-it
+rc:
+  description: Its exit status.
+  returned: when a ceph command failed
+  type: int
+  sample: 1
+stderr:
+  description: What it printed on stderr.
+  returned: when a ceph command failed
+  type: str
+  sample: "Error EPERM: pool deletion is disabled; you must first set the mon_allow_pool_delete
+    config option to true before you can destroy a pool"
+commands_done:
+  description:
+    - The commands of the plan that had run before the failed one (C(changed) is true when
+      there are any).
+  returned: when a ceph command failed
+  type: list
+  elements: str
+  sample: []
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402

@@ -34,13 +34,30 @@ class CephError(Exception):
         self.command = command
         self.rc = rc
         self.stderr = stderr
+        # Commands of the plan that had run before this one failed (see apply_steps).
+        self.done = []
 
     def result(self):
-        """The keys for fail_json: msg, and the command, rc and stderr when a command failed."""
-        out = {"msg": self.msg}
+        """The keys for fail_json: msg, and the command, rc and stderr when a command failed.
+
+        `changed` says whether earlier steps had changed the cluster before the failure.
+        """
+        out = {"msg": self.msg, "changed": bool(self.done)}
         if self.command is not None:
-            out.update(cmd=self.command, rc=self.rc, stderr=self.stderr)
+            out.update(cmd=self.command, rc=self.rc, stderr=self.stderr, commands_done=self.done)
         return out
+
+
+def apply_steps(steps, run_step):
+    """Run the plan's steps in order with run_step(step); a failure names what had run."""
+    done = []
+    for step in steps:
+        try:
+            run_step(step)
+        except CephError as exc:
+            exc.done = done
+            raise
+        done.append(step.command())
 
 
 def quote_args(args):
@@ -96,7 +113,8 @@ class CephCli:
         rc, out, err = self._run_command(self.base + list(args), environ_update={"LC_ALL": "C"})
         if rc != 0 and rc not in allow_rc:
             command = shown or quote_args(["ceph"] + list(args))
-            message = (err or out or "").strip()
+            # stderr only: stdout of some commands (auth get) holds a secret.
+            message = (err or "").strip() or "(no message on stderr)"
             raise CephError(f"{command} failed (rc={rc}): {message}", command, rc, err)
         return rc, out, err
 

@@ -29,6 +29,7 @@ from ansible.module_utils.strata_ceph import (
     CephCli,
     CephError,
     Step,
+    apply_steps,
     check_connection,
 )
 
@@ -248,8 +249,7 @@ def converge(params, run_command, check_mode=False, binary="ceph"):
     current = gather(cli, name)
     steps, before, after = plan_key(params, current)
     if steps and not check_mode:
-        for step in steps:
-            apply_step(cli, step)
+        apply_steps(steps, lambda step: apply_step(cli, step))
         state = gather(cli, name)
         # What ceph now holds; the key line of the diff stays as planned.
         after = dict(after, caps=state["caps"]) if state else {}

@@ -27,6 +27,7 @@ from ansible.module_utils.strata_ceph import (
     CephCli,
     CephError,
     Step,
+    apply_steps,
     check_connection,
 )
 
@@ -271,8 +272,7 @@ def converge(params, run_command, check_mode=False, binary="ceph"):
     current, rule_names = gather(cli, params["name"])
     steps, before, after = plan_pool(params, current, rule_names)
     if steps and not check_mode:
-        for step in steps:
-            cli.run(step.args)
+        apply_steps(steps, lambda step: cli.run(step.args))
         # Report what ceph now says, not what the plan predicted.
         state, _rules = gather(cli, params["name"])
         after = _shown(state)

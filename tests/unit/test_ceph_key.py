@@ -239,4 +239,6 @@ def test_return_documents_every_result_key():
     returned = yaml.safe_load(module.RETURN)
     steps, before, after = ck.plan_key(glance(), None)
     result = ck.result(glance(), steps, before, after)
-    assert set(result) - {"changed", "diff"} == set(returned)
+    failure = set(CephError("failed", "ceph x", 1, "error").result()) - {"msg", "changed"}
+    assert failure == {"cmd", "rc", "stderr", "commands_done"}
+    assert set(result) - {"changed", "diff"} == set(returned) - failure

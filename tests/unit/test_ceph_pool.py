@@ -8,7 +8,7 @@ import os
 import pytest
 import yaml
 from ansible.module_utils import strata_ceph_pool as cp
-from ansible.module_utils.strata_ceph import CephError
+from ansible.module_utils.strata_ceph import CephError, Step, apply_steps
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "ceph")
@@ -285,6 +285,32 @@ def test_a_pg_num_that_is_not_a_power_of_two_is_a_warning():
     assert "POOL_PG_NUM_NOT_POWER_OF_TWO" in warning
 
 
+# --- applying ----------------------------------------------------------------------------
+
+
+def test_a_failed_step_names_the_steps_that_ran_before_it():
+    steps = [Step("one", ("osd", "pool", "create", "p")), Step("two", ("osd", "pool", "set"))]
+    ran = []
+
+    def run_step(step):
+        if step.change == "two":
+            raise CephError("ceph osd pool set failed", step.command(), 22, "Error EINVAL")
+        ran.append(step.change)
+
+    with pytest.raises(CephError) as raised:
+        apply_steps(steps, run_step)
+    assert ran == ["one"]
+    assert raised.value.result() == {
+        "msg": "ceph osd pool set failed",
+        "changed": True,
+        "cmd": "ceph osd pool set",
+        "rc": 22,
+        "stderr": "Error EINVAL",
+        "commands_done": ["ceph osd pool create p"],
+    }
+    assert CephError("bad input").result() == {"msg": "bad input", "changed": False}
+
+
 # --- the module file -------------------------------------------------------------------------
 
 
@@ -308,4 +334,6 @@ def test_return_documents_every_result_key():
     returned = yaml.safe_load(module.RETURN)
     steps, before, after = cp.plan_pool(params(name="images", size=3), None, RULE_NAMES)
     result = cp.result(params(name="images", size=3), steps, before, after)
-    assert set(result) - {"changed", "diff", "warnings"} == set(returned)
+    failure = set(CephError("failed", "ceph x", 1, "error").result()) - {"msg", "changed"}
+    assert failure == {"cmd", "rc", "stderr", "commands_done"}
+    assert set(result) - {"changed", "diff", "warnings"} == set(returned) - failure
