@@ -84,6 +84,8 @@ attributes:
   check_mode:
     support: full
     description: Reads the entity and plans; changes nothing.
+      On a host without the ceph command or the cluster's config file (a fresh host, whose
+      packages the same run would install), plans as for an empty cluster and warns.
   diff_mode:
     support: full
     description: The caps before and after; a secret change as C(key) lines showing no secret.
@@ -188,13 +190,16 @@ from ansible.module_utils.strata_ceph_key import ARGUMENT_SPEC, converge  # noqa
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    binary = module.get_bin_path("ceph", required=True)
+    # Check mode on a fresh host runs before the packages are installed (see converge).
+    binary = module.get_bin_path("ceph", required=not module.check_mode)
     try:
         result = converge(
             module.params, module.run_command, check_mode=module.check_mode, binary=binary
         )
     except CephError as exc:
         module.fail_json(**exc.result())
+    for warning in result.pop("warnings"):
+        module.warn(warning)
     diff = result.pop("diff")
     if module._diff:
         result["diff"] = diff

@@ -113,6 +113,8 @@ attributes:
   check_mode:
     support: full
     description: Reads the cluster and plans; changes nothing.
+      On a host without the ceph command or the cluster's config file (a fresh host, whose
+      packages the same run would install), plans as for an empty cluster and warns.
   diff_mode:
     support: full
     description: The pool's settings before and after (predicted in check mode).
@@ -220,8 +222,9 @@ from ansible.module_utils.strata_ceph_pool import ARGUMENT_SPEC, converge  # noq
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    # Fails cleanly ("Failed to find required executable") on a host without ceph-common.
-    binary = module.get_bin_path("ceph", required=True)
+    # Fails cleanly ("Failed to find required executable") on a host without ceph-common;
+    # check mode on a fresh host runs before the packages are installed (see converge).
+    binary = module.get_bin_path("ceph", required=not module.check_mode)
     try:
         result = converge(
             module.params, module.run_command, check_mode=module.check_mode, binary=binary

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shlex
 
 # `ceph` prints "Error ENOENT: ..." and exits with errno 2 when the pool or entity is not there.
@@ -90,6 +91,24 @@ def check_connection(params, errors):
     timeout = params.get("connect_timeout")
     if not isinstance(timeout, int) or timeout < 1:
         errors.append(f"connect_timeout is {timeout!r} (expected a number of seconds, 1 or more)")
+
+
+def cluster_not_ready(params, binary):
+    """Why this host cannot talk to a cluster yet (no ceph command, no config file), or None.
+
+    Only check mode on a fresh host gets here without them: the packages and ceph.conf that the
+    same run would install are not there yet. The modules then plan as for an empty cluster.
+    """
+    if not binary:
+        return "the ceph command is not installed"
+    conf = params.get("conf") or f"/etc/ceph/{params['cluster']}.conf"
+    if not os.path.exists(conf):
+        return f"{conf} does not exist"
+    return None
+
+
+def not_ready_warning(reason, what):
+    return f"check mode: {reason} (the cluster is not set up yet), so {what} is reported as new"
 
 
 class CephCli:

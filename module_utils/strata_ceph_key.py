@@ -31,6 +31,8 @@ from ansible.module_utils.strata_ceph import (
     Step,
     apply_steps,
     check_connection,
+    cluster_not_ready,
+    not_ready_warning,
 )
 
 CAP_SERVICES = ("mon", "mgr", "osd", "mds")
@@ -240,10 +242,16 @@ def gather(cli, name):
 
 
 def converge(params, run_command, check_mode=False, binary="ceph"):
-    """The module's run. Returns the result dict (with `diff`)."""
+    """The module's run. Returns the result dict (with `diff` and `warnings`)."""
     errors = check_params(params)
     if errors:
         raise CephError("; ".join(errors))
+    if check_mode:
+        reason = cluster_not_ready(params, binary)
+        if reason:
+            out = result(params, *plan_key(params, None))
+            out["warnings"].append(not_ready_warning(reason, params["name"]))
+            return out
     cli = CephCli(run_command, params, binary)
     name = params["name"]
     current = gather(cli, name)
@@ -257,7 +265,7 @@ def converge(params, run_command, check_mode=False, binary="ceph"):
 
 
 def result(params, steps, before, after):
-    """The module's result (RETURN documents every key but diff)."""
+    """The module's result (RETURN documents every key but diff and warnings)."""
     return {
         "changed": bool(steps),
         "name": params["name"],
@@ -266,4 +274,5 @@ def result(params, steps, before, after):
         "changes": [step.change for step in steps],
         "commands": [step.command() for step in steps],
         "diff": {"before": before, "after": after},
+        "warnings": [],
     }

@@ -29,6 +29,8 @@ from ansible.module_utils.strata_ceph import (
     Step,
     apply_steps,
     check_connection,
+    cluster_not_ready,
+    not_ready_warning,
 )
 
 APPLICATIONS = ("rbd", "cephfs", "rgw")
@@ -136,9 +138,9 @@ def _shown(state):
 def plan_pool(params, current, rule_names):
     """The steps that make the pool as `params` say, from its `current` state (pool_state()).
 
-    `rule_names` are the CRUSH rules that exist. Returns (steps, before, after), where before and
-    after are what the diff shows (after is predicted). Raises CephError for a change the
-    module refuses.
+    `rule_names` are the CRUSH rules that exist (None: unknown). Returns (steps, before,
+    after), where before and after are what the diff shows (after is predicted). Raises
+    CephError for a change the module refuses.
     """
     name = params["name"]
     if params["state"] == "absent":
@@ -157,7 +159,8 @@ def plan_pool(params, current, rule_names):
         return [step], _shown(current), {}
 
     rule = params.get("crush_rule")
-    if rule is not None and rule not in rule_names:
+    # rule_names is None when the cluster cannot be read (check mode on a fresh host).
+    if rule is not None and rule_names is not None and rule not in rule_names:
         known = ", ".join(sorted(rule_names)) or "none"
         raise CephError(
             f"crush_rule is {rule!r} but the cluster has no such CRUSH rule (rules: {known}); "
@@ -268,6 +271,13 @@ def converge(params, run_command, check_mode=False, binary="ceph"):
     errors = check_params(params)
     if errors:
         raise CephError("; ".join(errors))
+    if check_mode:
+        reason = cluster_not_ready(params, binary)
+        if reason:
+            steps, before, after = plan_pool(params, None, None)
+            out = result(params, steps, before, after)
+            out["warnings"].append(not_ready_warning(reason, f"pool {params['name']}"))
+            return out
     cli = CephCli(run_command, params, binary)
     current, rule_names = gather(cli, params["name"])
     steps, before, after = plan_pool(params, current, rule_names)

@@ -241,4 +241,15 @@ def test_return_documents_every_result_key():
     result = ck.result(glance(), steps, before, after)
     failure = set(CephError("failed", "ceph x", 1, "error").result()) - {"msg", "changed"}
     assert failure == {"cmd", "rc", "stderr", "commands_done"}
-    assert set(result) - {"changed", "diff"} == set(returned) - failure
+    assert set(result) - {"changed", "diff", "warnings"} == set(returned) - failure
+
+
+def test_check_mode_on_a_fresh_host_plans_a_new_key():
+    result = ck.converge(glance(), run_command=None, check_mode=True, binary=None)
+    assert result["changed"] is True
+    assert result["commands"] == [f"ceph auth import -i '{KEYRING_PLACEHOLDER}'"]
+    assert result["warnings"] == [
+        "check mode: the ceph command is not installed (the cluster is not set up yet), "
+        "so client.glance is reported as new"
+    ]
+    assert GLANCE_KEY not in json.dumps(result)

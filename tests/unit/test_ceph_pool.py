@@ -337,3 +337,18 @@ def test_return_documents_every_result_key():
     failure = set(CephError("failed", "ceph x", 1, "error").result()) - {"msg", "changed"}
     assert failure == {"cmd", "rc", "stderr", "commands_done"}
     assert set(result) - {"changed", "diff", "warnings"} == set(returned) - failure
+
+
+def test_check_mode_on_a_fresh_host_plans_a_new_pool(tmp_path):
+    # No ceph command yet (packages not installed in check mode): nothing is run at all.
+    wanted = params(name="images", size=3, crush_rule="by-rack", application="rbd")
+    result = cp.converge(wanted, run_command=None, check_mode=True, binary=None)
+    assert result["changed"] is True
+    assert result["commands"][0] == "ceph osd pool create images replicated by-rack"
+    assert result["warnings"] == [
+        "check mode: the ceph command is not installed (the cluster is not set up yet), "
+        "so pool images is reported as new"
+    ]
+    conf = str(tmp_path / "ceph.conf")
+    result = cp.converge(dict(wanted, conf=conf), None, check_mode=True, binary="/usr/bin/ceph")
+    assert f"check mode: {conf} does not exist" in result["warnings"][0]
