@@ -21,6 +21,7 @@ from pathlib import Path
 import netaddr
 import yaml
 
+from strata import ceph_config
 from strata.errors import ValidationError
 
 DEFAULT_CONFIG_DIR = "/etc/strata"
@@ -1474,6 +1475,7 @@ def _load(config_dir):
 
     _required_networks(hosts, networks, main_file, merged, problems)
     _swift(overrides, hosts, problems)
+    ceph_config.check(overrides, hosts, networks, problems, warnings)
     _cluster_sizes(hosts, merged, warnings)
     for net, needed, free in pool_shortfalls(networks, reserved, hosts):
         problems.append(
