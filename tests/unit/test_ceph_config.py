@@ -35,9 +35,7 @@ ANCHOR = "  external_lb_vip_address: 203.0.113.9\n"
 
 
 def load(tmp_path, extra="", text=BASE):
-    text = text.replace(
-        ANCHOR, ANCHOR + extra
-    )
+    text = text.replace(ANCHOR, ANCHOR + extra)
     path = tmp_path / config.CONFIG_FILE
     path.write_text(text)
     return path, text
@@ -51,7 +49,7 @@ def problems(tmp_path, extra="", text=BASE):
 
 
 def line(text, needle):
-    return next(n for n, l in enumerate(text.splitlines(), 1) if needle in l)
+    return next(n for n, text_line in enumerate(text.splitlines(), 1) if needle in text_line)
 
 
 def test_three_osd_hosts_and_default_pools_are_valid(tmp_path):
