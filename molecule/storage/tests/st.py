@@ -86,6 +86,13 @@ def converge(*args):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def storage(*args):
+    """playbooks/setup-storage.yml alone (hosts already prepared by converge.yml): (rc, stdout,
+    stderr)."""
+    proc = ansible_playbook(*args, str(PROJECT / "playbooks" / "setup-storage.yml"))
+    return proc.returncode, proc.stdout, proc.stderr
+
+
 def lab_up():
     """`strata lab up` on the scenario's inventory: starts a stopped host again."""
     directory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
