@@ -21,7 +21,7 @@ from pathlib import Path
 import netaddr
 import yaml
 
-from strata import swift_config
+from strata import ceph_config, swift_config
 from strata.errors import ValidationError
 
 DEFAULT_CONFIG_DIR = "/etc/strata"
@@ -1945,6 +1945,10 @@ def _check_cluster_sizes(state):
     _cluster_sizes(state.hosts, state.merged, state.warnings)
 
 
+def _check_ceph(state):
+    ceph_config.check(state.overrides, state.hosts, state.networks, state.problems, state.warnings)
+
+
 def _check_cinder(state):
     from strata import cinder_config  # imported here: it imports this module
 
@@ -1966,6 +1970,7 @@ def _check_some_hosts(state):
 CHECKS = [
     _check_required_networks,
     _check_swift,
+    _check_ceph,
     _check_cinder,
     _check_cluster_sizes,
     _check_some_hosts,

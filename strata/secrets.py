@@ -261,6 +261,12 @@ SECRETS = (
         ("ceph_mon", "cinder", "nova"),
         "Ceph client.cinder key (nova attaches RBD volumes with it)",
     ),
+    Secret(
+        "cinder_backup_ceph_client_key",
+        "cephx_key",
+        ("ceph_mon", "cinder"),
+        "Ceph client.cinder-backup key",
+    ),
     Secret("glance_ceph_client_key", "cephx_key", ("ceph_mon", "glance"), "Ceph client.glance key"),
     Secret("nova_ceph_client_key", "cephx_key", ("ceph_mon", "nova"), "Ceph client.nova key"),
 )

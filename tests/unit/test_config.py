@@ -246,6 +246,9 @@ def test_networks_each_host_needs_come_from_the_table(tmp_path):
             part_power: 8
             replicas: 1
             drives: [{name: sdb}]
+          # One OSD host: one copy per pool (strata.ceph_config checks size against hosts).
+          ceph_client_pool_default_size: 1
+          ceph_client_pool_default_min_size: 1
         """,
         "conf.d/swift.yml",
     )
@@ -267,7 +270,8 @@ def test_provider_network_group_binds_add_networks(tmp_path):
             "storage: 10.0.1.0/24", "storage: 10.0.1.0/24\n  replication: 10.0.2.0/24"
         ).replace(
             "global_overrides:\n",
-            "global_overrides:\n  provider_networks:\n    - network:\n"
+            "global_overrides:\n  ceph_client_pool_default_size: 1\n"
+            "  ceph_client_pool_default_min_size: 1\n  provider_networks:\n    - network:\n"
             "        container_bridge: br-repl\n        ip_from_q: replication\n"
             "        group_binds: [ceph-osd, neutron_linuxbridge_agent]\n",
         )

@@ -56,6 +56,7 @@ EXPECTED_NAMES = {
     "ceph_admin_keyring_key",
     "ceph_bootstrap_osd_keyring_key",
     "cinder_ceph_client_key",
+    "cinder_backup_ceph_client_key",
     "glance_ceph_client_key",
     "nova_ceph_client_key",
 }
@@ -444,7 +445,7 @@ def test_cli_generate_then_check(tmp_path, capsys):
     assert cli.main(["secrets", "generate", "--config-dir", str(tmp_path)]) == 0
     assert "added: galera_sst_password" in capsys.readouterr().out
     assert cli.main(["secrets", "check", "--config-dir", str(tmp_path)]) == 0
-    assert "all 30 secrets are set" in capsys.readouterr().out
+    assert "all 31 secrets are set" in capsys.readouterr().out
 
     assert cli.main(["secrets", "generate", "--config-dir", str(tmp_path)]) == 0
     assert "nothing changed" in capsys.readouterr().out
