@@ -98,3 +98,29 @@ def test_node_state_counts_ram_nodes_as_members():
     )
     assert got["members"] == ["rabbit@a", "rabbit@b"] and not got["new"]
     assert rabbitmq.node_state("rabbit@a", None, 0) is None
+
+
+def test_password_hash_is_rabbitmqs_sha256_scheme():
+    # RabbitMQ's documented example: salt 908DC60A, password test12.
+    import base64
+    import hashlib
+
+    salt = bytes.fromhex("908DC60A")
+    expected = "kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR"
+    assert base64.b64encode(salt + hashlib.sha256(salt + b"test12").digest()).decode() == expected
+    got = base64.b64decode(rabbitmq.password_hash("test12", "seed"))
+    assert got[4:] == hashlib.sha256(got[:4] + b"test12").digest()
+    # Stable for the same seed, different for another (the salt comes from the seed).
+    assert rabbitmq.password_hash("test12", "seed") == rabbitmq.password_hash("test12", "seed")
+    assert rabbitmq.password_hash("test12", "seed") != rabbitmq.password_hash("test12", "other")
+
+
+def test_definitions_hold_hashes_and_permissions_only():
+    services = [{"user": "glance", "password": "s3cret", "vhost": "/glance"}]
+    defs = rabbitmq.definitions(services, "cookie")
+    assert "s3cret" not in str(defs)
+    assert defs["users"][0]["name"] == "glance"
+    assert defs["users"][0]["hashing_algorithm"] == "rabbit_password_hashing_sha256"
+    assert defs["permissions"] == [
+        {"user": "glance", "vhost": "/glance", "configure": ".*", "write": ".*", "read": ".*"}
+    ]

@@ -1,9 +1,13 @@
-"""Pure decisions of the rabbitmq_server role: which node the others join, and which may join.
+"""Pure decisions of the rabbitmq_server role: which node the others join, and which may join;
+the users' definitions with pre-hashed passwords (no password on a command line).
 
 A join resets the joining node (`rabbitmqctl reset`): everything it holds is lost. So only a node
 that provably holds nothing may join: one whose cluster is itself alone and that has no queue.
 The node they join is one already clustered (or holding queues), never a list position.
 """
+
+import base64
+import hashlib
 
 
 def node_state(node_name, cluster_status, queue_count):
@@ -21,6 +25,39 @@ def node_state(node_name, cluster_status, queue_count):
         "queues": queues,
         # Alone in its own cluster and holding no queue: a reset loses nothing.
         "new": members == [node_name] and queues == 0,
+    }
+
+
+def password_hash(password, seed):
+    """RabbitMQ's rabbit_password_hashing_sha256 hash: base64(salt + sha256(salt + password)).
+
+    The 4-byte salt is derived from `seed` (the cluster's cookie and the user name), so the
+    same password gives the same hash on every run and the definitions file stays unchanged.
+    """
+    salt = hashlib.sha256(seed.encode()).digest()[:4]
+    digest = hashlib.sha256(salt + password.encode()).digest()
+    return base64.b64encode(salt + digest).decode()
+
+
+def definitions(services, seed):
+    """The users and their permissions as `rabbitmqctl import_definitions` reads them.
+
+    services: [{user, password, vhost}]; seed: a cluster secret that salts the hashes.
+    """
+    return {
+        "users": [
+            {
+                "name": s["user"],
+                "password_hash": password_hash(s["password"], seed + ":" + s["user"]),
+                "hashing_algorithm": "rabbit_password_hashing_sha256",
+                "tags": [],
+            }
+            for s in services
+        ],
+        "permissions": [
+            {"user": s["user"], "vhost": s["vhost"], "configure": ".*", "write": ".*", "read": ".*"}
+            for s in services
+        ],
     }
 
 
@@ -89,4 +126,5 @@ class FilterModule:
         return {
             "rabbitmq_node_state": node_state,
             "rabbitmq_cluster_plan": cluster_plan,
+            "rabbitmq_definitions": definitions,
         }
