@@ -158,3 +158,22 @@ def test_problems_name_the_host_and_what_is_expected():
 def test_zero_problems_for_a_sound_inventory(swift):
     hostvars = {f"s{z}": host(10 + z, z) for z in (1, 2, 3)}
     assert f.swift_problems(swift, sorted(hostvars), hostvars) == []
+
+
+def _stats(**sums):
+    return [
+        {
+            "item": {"name": name},
+            "stat": {"exists": s is not None, "checksum": s} if s else {"exists": False},
+        }
+        for name, s in sums.items()
+    ]
+
+
+def test_replaced_builders_are_the_backups_that_differ():
+    backup = _stats(account="a1", container="c1", object=None)
+    ring_host = _stats(account="a1", container="c2", object="o1")
+    # object: no backup yet; account: unchanged; container: the backup is about to be replaced.
+    assert f.swift_replaced_builders(backup, ring_host) == ["container"]
+    # A ring host without the builder never counts (the run refuses before that).
+    assert f.swift_replaced_builders(_stats(object="o1"), _stats(object=None)) == []

@@ -169,6 +169,24 @@ def swift_ring_devices(ring, swift, storage_hosts, hostvars, ports):
     return devices
 
 
+def swift_replaced_builders(backup_stats, ring_host_stats):
+    """Ring names whose deploy-host backup exists and differs from the ring host's builder:
+    the backups the next copy would overwrite (the role keeps them in history/ first).
+    Both arguments are the `results` of a stat looped over the rings (item.name)."""
+    now = {
+        r["item"]["name"]: r["stat"].get("checksum")
+        for r in ring_host_stats
+        if r.get("stat", {}).get("exists")
+    }
+    return [
+        r["item"]["name"]
+        for r in backup_stats
+        if r.get("stat", {}).get("exists")
+        and r["item"]["name"] in now
+        and r["stat"].get("checksum") != now[r["item"]["name"]]
+    ]
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -176,4 +194,5 @@ class FilterModule:
             "swift_host_drives": swift_host_drives,
             "swift_problems": swift_problems,
             "swift_ring_devices": swift_ring_devices,
+            "swift_replaced_builders": swift_replaced_builders,
         }
