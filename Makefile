@@ -39,7 +39,7 @@ molecule: bootstrap
 test: lint unit
 	$(RUN_JOBS) $(foreach s,$(filter $(SCENARIOS),$(LONGEST_SCENARIOS)),$(call scenario_job,$(s))) \
 	  'aio=$(MAKE) --no-print-directory aio-test' \
-	  'bootstrap-packages=$(VENV)/pytest -q -m lab tests/lab' \
+	  'lab-tests=$(VENV)/pytest -q -m lab tests/lab' \
 	  $(foreach s,$(filter-out $(LONGEST_SCENARIOS),$(SCENARIOS)),$(call scenario_job,$(s)))
 
 aio-config: bootstrap
