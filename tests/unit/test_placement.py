@@ -173,13 +173,15 @@ def test_light_services_do_not_break_dedication_heavy_ones_do(tmp_path):
         tmp_path, with_groups(haproxy_hosts=["ks1", "ks2"], storage_hosts=["ks1", "ks2", "ks3"])
     )
     assert report.warnings == []
-    # A hypervisor on a galera node, and OSDs on computes (hyperconverged): departures.
-    report = load(tmp_path, with_groups(compute_hosts=["cmp1", "db1"], ceph__osd_hosts=["cmp1"]))
+    # A hypervisor on a galera node, and OSDs on computes (hyperconverged): departures. (Three
+    # OSD hosts: Ceph's own check refuses 3-replica pools on fewer.)
+    computes = ["cmp1", "cmp2", "cmp3"]
+    report = load(tmp_path, with_groups(compute_hosts=[*computes, "db1"], ceph__osd_hosts=computes))
     assert report.warnings == [
         "galera: shares 1 of its 3 nodes with nova-compute (db1); seed 001 puts it on 3 "
         "dedicated nodes",
-        "ceph-osd: shares 1 of its 1 node with nova-compute (cmp1); seed 001 puts it on "
-        "dedicated nodes",
+        "ceph-osd: shares 3 of its 3 nodes with nova-compute (cmp1, cmp2, cmp3); seed 001 puts "
+        "it on dedicated nodes",
     ]
     assert rows(report)["galera"].dedicated == ["db2", "db3"]
 
