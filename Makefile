@@ -52,8 +52,12 @@ aio: aio-config
 	$(AIO_ENV) $(VENV)/strata lab up -i inventory/
 	$(AIO_ENV) $(VENV)/strata-ansible setup-everything.yml
 
+# The lab cloud and the deploy-host state that belonged to it (secrets, inventory state, ring
+# builder and keystone key backups, the CA): a new aio is a new cloud. Run logs stay.
 aio-down:
 	$(AIO_ENV) $(VENV)/strata lab down -i inventory/
+	@if [ -d $(AIO_CONFIG_DIR) ]; then \
+	  find $(AIO_CONFIG_DIR) -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} +; fi
 
 # The all-in-one deploy, then real clients against it (tests/aio) and the wrapper's own check;
 # the lab is removed whatever the outcome.
