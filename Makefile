@@ -59,9 +59,10 @@ aio-down:
 	@if [ -d $(AIO_CONFIG_DIR) ]; then \
 	  find $(AIO_CONFIG_DIR) -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} +; fi
 
-# The all-in-one deploy, then real clients against it (tests/aio) and the wrapper's own check;
-# the lab is removed whatever the outcome.
+# A new all-in-one (whatever an earlier one left is removed first), then real clients against
+# it (tests/aio) and the wrapper's own check; the lab is removed whatever the outcome.
 aio-test:
+	@$(MAKE) --no-print-directory aio-down
 	@status=0; $(MAKE) aio && \
 	  STRATA_LAB_CONFIG_DIR=$(AIO_CONFIG_DIR) $(VENV)/pytest -q -m lab \
 	    tests/unit/test_ansible_wrapper_run.py tests/aio || status=1; \
