@@ -5,12 +5,10 @@ import json
 import os
 import re
 import subprocess
-from functools import cache
 from pathlib import Path
 
-import testinfra
-
 from tests.infra import inventory
+from tests.infra.hosts import check, host, hostvars, run  # noqa: F401 (for the tests)
 from tests.infra.playbook import ansible_playbook, recap, wait_for  # noqa: F401 (for the tests)
 
 SCENARIO = Path(__file__).resolve().parent.parent
@@ -30,26 +28,6 @@ STORE4_INVENTORY = Path(__file__).resolve().parent / "store4.yml"
 CONTAINER = "strata-test"
 PREFIX = "obj"
 COUNT = 100
-
-
-@cache
-def host(name):
-    directory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={directory}")
-
-
-def hostvars(name):
-    return inventory.hostvars(name)
-
-
-def run(name, command):
-    return host(name).run(command)
-
-
-def check(name, command):
-    result = run(name, command)
-    assert result.rc == 0, f"{name}: {command}: rc={result.rc} {result.stderr or result.stdout}"
-    return result.stdout
 
 
 def put_client(name, script):
