@@ -54,8 +54,16 @@ aio: aio-config
 
 # The lab cloud and the deploy-host state that belonged to it (secrets, inventory state, ring
 # builder and keystone key backups, the CA): a new aio is a new cloud. Run logs stay.
+# Without a config (a fresh machine, or after an earlier aio-down) the aio's hosts are the
+# example config's: read from a scratch copy, so nothing is written into the repository.
 aio-down:
-	$(AIO_ENV) $(VENV)/strata lab down -i inventory/
+	@if [ -f $(AIO_CONFIG_DIR)/strata_user_config.yml ]; then \
+	  $(AIO_ENV) $(VENV)/strata lab down -i inventory/; \
+	else \
+	  scratch=$$(mktemp -d) && cp etc/strata/aio/*.yml $$scratch/ && \
+	  STRATA_CONFIG_DIR=$$scratch $(VENV)/strata lab down -i inventory/; \
+	  status=$$?; rm -rf $$scratch; exit $$status; \
+	fi
 	@if [ -d $(AIO_CONFIG_DIR) ]; then \
 	  find $(AIO_CONFIG_DIR) -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} +; fi
 
