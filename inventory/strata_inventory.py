@@ -38,6 +38,9 @@ def main(argv):
     errors, inventory = _import_strata()
     try:
         _, inv, warnings = inventory.generate()
+        blockers = [w for w in warnings if isinstance(w, errors.DeployBlocker)]
+        if blockers:
+            raise errors.ValidationError(blockers)
         if argv[0] == "--list":
             text = inventory.to_json(inv)
         else:

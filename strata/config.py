@@ -22,7 +22,7 @@ import netaddr
 import yaml
 
 from strata import ceph_config, swift_config
-from strata.errors import ValidationError
+from strata.errors import DeployBlocker, ValidationError
 
 DEFAULT_CONFIG_DIR = "/etc/strata"
 CONFIG_FILE = "strata_user_config.yml"
@@ -1579,6 +1579,23 @@ def _choose_pools(hosts, pools, problems):
             host.pools[role] = chosen
 
 
+def _external_bind_address(user_vars):
+    """The IPv4 address the haproxy hosts hold for a DNS-named external VIP, from
+    user_variables: haproxy_server_external_vip_address, or OSA's
+    haproxy_keepalived_external_vip_cidr (ADDRESS/PREFIX). None when neither gives one."""
+    address = _parse_ip(user_vars.get("haproxy_server_external_vip_address"))
+    if address is not None:
+        return address if address.version == 4 else None
+    cidr = user_vars.get("haproxy_keepalived_external_vip_cidr")
+    if not isinstance(cidr, str):
+        return None
+    try:
+        network = netaddr.IPNetwork(cidr.strip())
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return None
+    return network.ip if network.version == 4 else None
+
+
 def _vips(
     overrides, networks, hosts_by_ip, where_overrides, problems, warnings, lb_hosts, user_vars
 ):
@@ -1653,6 +1670,24 @@ def _vips(
                         path,
                         f"{_show(value)} is a DNS name and Strata deploys no load balancer (no "
                         "haproxy hosts): the services' internal endpoints use it as given",
+                    )
+                )
+            if not internal and lb_hosts and _external_bind_address(user_vars) is None:
+                # OSA's own examples name the external VIP by DNS and leave the address to
+                # user_variables: they load, but no deploy run starts until it is given.
+                warnings.append(
+                    DeployBlocker(
+                        problem(
+                            where,
+                            path,
+                            f"{_show(value)} is a DNS name: the endpoints and the certificate "
+                            "use it, but keepalived and HAProxy on the haproxy hosts ("
+                            f"{', '.join(h.name for h in lb_hosts)}) need the address it "
+                            "resolves to; expected haproxy_server_external_vip_address (or "
+                            "OpenStack-Ansible's haproxy_keepalived_external_vip_cidr) set to "
+                            "an IPv4 address in user_variables.yml. Every deploy run refuses "
+                            "this config until then",
+                        )
                     )
                 )
             overrides[key] = text

@@ -11,3 +11,9 @@ class ValidationError(StrataError):
     def __init__(self, problems):
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class DeployBlocker(str):
+    """A warning of `strata inventory validate` that stops every deploy run: a config other
+    tools load (OpenStack-Ansible's own examples) but that cannot be deployed as it stands. The
+    inventory script refuses it, so an ansible run stops before any host changes."""

@@ -2,13 +2,17 @@
 with file, key path, value and what was expected, or handled; one test per class."""
 
 import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from test_config_validation import BASE, line_of, problems_of, warnings_of, write
 
 from strata import config, inventory, secrets
-from strata.errors import StrataError
+from strata.errors import DeployBlocker, StrataError
 
 HAPROXY = "haproxy_hosts:\n  lb1:\n    ip: 10.0.0.41\n"
 
@@ -360,3 +364,70 @@ def test_one_character_password_is_refused_by_check(tmp_path):
         "user_secrets.yml: keystone_admin_password has 1 characters, at least 16 are needed "
         "(expected at least 16 characters; used by keystone, glance, cinder, nova, swift_proxy)"
     ]
+
+
+# --- a DNS-named external VIP -----------------------------------------------------------------
+
+
+def _dns_external(tmp_path):
+    text = BASE.replace(
+        "external_lb_vip_address: 203.0.113.9", "external_lb_vip_address: cloud.ex.net"
+    )
+    return text, write(tmp_path, text + HAPROXY)
+
+
+def test_dns_external_vip_without_its_address_loads_with_a_deploy_blocker(tmp_path):
+    # OSA's examples name the external VIP by DNS: they load, and say what a deploy still needs.
+    text, path = _dns_external(tmp_path)
+    [warning] = warnings_of(tmp_path)
+    assert isinstance(warning, DeployBlocker)
+    assert warning == (
+        f"{path}:{line_of(text, 'cloud.ex.net')}: global_overrides.external_lb_vip_address: "
+        "'cloud.ex.net' is a DNS name: the endpoints and the certificate use it, but keepalived "
+        "and HAProxy on the haproxy hosts (lb1) need the address it resolves to; expected "
+        "haproxy_server_external_vip_address (or OpenStack-Ansible's "
+        "haproxy_keepalived_external_vip_cidr) set to an IPv4 address in user_variables.yml. "
+        "Every deploy run refuses this config until then"
+    )
+
+
+@pytest.mark.parametrize(
+    "user_variables",
+    [
+        "haproxy_server_external_vip_address: 203.0.113.9\n",
+        "haproxy_keepalived_external_vip_cidr: 203.0.113.9/32\n",
+    ],
+)
+def test_dns_external_vip_with_its_address_in_user_variables_is_fine(tmp_path, user_variables):
+    _dns_external(tmp_path)
+    write(tmp_path, user_variables, "user_variables.yml")
+    assert warnings_of(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "user_variables",
+    [
+        "haproxy_server_external_vip_address: cloud.ex.net\n",
+        "haproxy_server_external_vip_address: '2001:db8::9'\n",
+        "haproxy_keepalived_external_vip_cidr: not-a-cidr\n",
+    ],
+)
+def test_dns_external_vip_with_no_ipv4_address_for_it_still_blocks(tmp_path, user_variables):
+    _dns_external(tmp_path)
+    write(tmp_path, user_variables, "user_variables.yml")
+    assert [type(w) for w in warnings_of(tmp_path)] == [DeployBlocker]
+
+
+def test_the_inventory_script_refuses_a_deploy_blocker_before_any_run(tmp_path):
+    _dns_external(tmp_path)
+    script = Path(__file__).resolve().parents[2] / "inventory" / "strata_inventory.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--list"],
+        env={**os.environ, "STRATA_CONFIG_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: ") and "Every deploy run refuses" in result.stderr
+    assert "Traceback" not in result.stderr
