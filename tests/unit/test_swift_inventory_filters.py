@@ -177,3 +177,30 @@ def test_replaced_builders_are_the_backups_that_differ():
     assert f.swift_replaced_builders(backup, ring_host) == ["container"]
     # A ring host without the builder never counts (the run refuses before that).
     assert f.swift_replaced_builders(_stats(object="o1"), _stats(object=None)) == []
+
+
+def test_firewall_sources_are_each_hosts_address_on_that_network():
+    hostvars = {
+        "proxy1": {"management_address": "10.0.0.12", "storage_address": "10.0.1.12"},
+        "store1": {
+            "management_address": "10.0.0.21",
+            "storage_address": "10.0.1.21",
+            "replication_address": "10.0.2.21",
+        },
+        "store2": {"management_address": "10.0.0.3", "storage_address": "10.0.1.3"},
+        "old": {"management_address": "10.0.0.9"},
+    }
+    names = ["store1", "proxy1", "store2", "old"]
+    # Numeric order (10.0.1.3 before 10.0.1.12), each address once.
+    assert f.swift_host_addresses(names, hostvars, "storage") == [
+        "10.0.0.9",
+        "10.0.1.3",
+        "10.0.1.12",
+        "10.0.1.21",
+    ]
+    assert f.swift_host_addresses(["store1", "store2", "store1"], hostvars, "replication") == [
+        "10.0.1.3",
+        "10.0.2.21",
+    ]
+    with pytest.raises(ValueError, match="expected 'storage' or 'replication'"):
+        f.swift_host_addresses(names, hostvars, "management")

@@ -69,6 +69,16 @@ def test_the_new_host_serves_its_devices(added):
     ]
 
 
+def test_the_other_storage_hosts_firewalls_let_the_new_host_in(added):
+    curl = "curl -s -m 5 -o /dev/null -w '%{http_code}'"
+    for name in SWIFT_HOSTS:
+        hv = hostvars(name)
+        if "replication_address" not in hv:
+            continue  # a proxy
+        assert check(STORE4, f"{curl} http://{hv['storage_address']}:6200/healthcheck") == "200"
+        assert check(STORE4, f"{curl} http://{hv['replication_address']}:6210/healthcheck") == "200"
+
+
 def test_the_replaced_builder_backups_are_kept_in_history(added, previous_builders):
     kept = {}
     for path in sorted((BACKUP / "history").glob("*/*.builder")):

@@ -6,6 +6,7 @@ ring holds, so that every role reads the inventory the same way. The rules (defa
 valid) are strata.swift_config's, the same that `strata inventory validate` applies.
 """
 
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -169,6 +170,30 @@ def swift_ring_devices(ring, swift, storage_hosts, hostvars, ports):
     return devices
 
 
+def swift_host_addresses(names, hostvars, network):
+    """The addresses of hosts `names` on `network` as the servers see them: 'storage' is
+    storage_address (else management_address); 'replication' is replication_address (else the
+    storage address). Sorted and unique: the swift storage firewall's allowed sources."""
+    if network not in ("storage", "replication"):
+        raise ValueError(f"network {network!r}: expected 'storage' or 'replication'")
+    found = set()
+    for name in names:
+        hv = hostvars[name]
+        ip = hv.get("storage_address") or hv.get("management_address")
+        if network == "replication":
+            ip = hv.get("replication_address") or ip
+        if ip:
+            found.add(str(ip))
+    return sorted(found, key=_address_order)
+
+
+def _address_order(address):
+    try:
+        return (0, int(ipaddress.ip_address(address)), address)
+    except ValueError:
+        return (1, 0, address)
+
+
 def swift_replaced_builders(backup_stats, ring_host_stats):
     """Ring names whose deploy-host backup exists and differs from the ring host's builder:
     the backups the next copy would overwrite (the role keeps them in history/ first).
@@ -195,4 +220,5 @@ class FilterModule:
             "swift_problems": swift_problems,
             "swift_ring_devices": swift_ring_devices,
             "swift_replaced_builders": swift_replaced_builders,
+            "swift_host_addresses": swift_host_addresses,
         }
