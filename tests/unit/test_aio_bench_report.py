@@ -34,9 +34,10 @@ def test_plays_and_tasks_are_timed_to_the_next_mark():
     figures = bench.report(EVENTS)
     assert figures["wall"] == 20.0
     assert figures["plays"] == [("hosts", 10.0), ("db", 9.0)]
+    # A task lasts until the next task or play starts, or the run ends.
     assert figures["tasks"] == [
-        (8.0, "hosts", "common : Install"),
         (8.0, "db", "galera_server : Start"),
+        (7.0, "hosts", "common : Install"),
         (3.0, "hosts", "Gathering Facts"),
     ]
     assert figures["count"] == 3
