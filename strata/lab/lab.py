@@ -188,8 +188,7 @@ def ensure_networks(spec, state):
                 state["bridges"].append(net.bridge)
         state["networks"][net.name] = {"cidr": net.cidr, "bridge": net.bridge}
         for rule in machine.isolation_rules(net.bridge):
-            machine.ensure_rule(rule)
-            if rule not in state["rules"]:
+            if machine.ensure_rule(rule) and rule not in state["rules"]:
                 state["rules"].append(rule)
         save_state(state)
 

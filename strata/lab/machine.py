@@ -61,23 +61,41 @@ def delete_bridge(name):
 
 
 def isolation_rules(bridge):
-    """FORWARD rules that keep lab traffic on its bridge (LAB.md)."""
+    """FORWARD rules that keep lab traffic on its bridge (LAB.md), for IPv4 and IPv6 (the
+    containers' veths have link-local IPv6 addresses)."""
     return [
-        ["FORWARD", "-i", bridge, "!", "-o", bridge, "-j", "DROP"],
-        ["FORWARD", "-o", bridge, "!", "-i", bridge, "-j", "DROP"],
+        [tool, "FORWARD", *spec]
+        for tool in ("iptables", "ip6tables")
+        for spec in (
+            ["-i", bridge, "!", "-o", bridge, "-j", "DROP"],
+            ["-o", bridge, "!", "-i", bridge, "-j", "DROP"],
+        )
     ]
 
 
+def _rule_parts(rule):
+    """(tool, chain, spec) of a rule; a state written before IPv6 rules has no tool (IPv4)."""
+    if rule[0] in ("iptables", "ip6tables"):
+        return rule[0], rule[1], rule[2:]
+    return "iptables", rule[0], rule[1:]
+
+
 def ensure_rule(rule):
-    chain, *spec = rule
-    if run("iptables", "-C", chain, *spec, check=False).returncode != 0:
-        run("iptables", "-I", chain, *spec)
+    """Insert `rule` unless an identical one exists; True when this call inserted it (a rule
+    that was there before is someone else's: the lab neither records nor deletes it)."""
+    tool, chain, spec = _rule_parts(rule)
+    if run(tool, "-C", chain, *spec, check=False).returncode == 0:
+        return False
+    run(tool, "-I", chain, *spec)
+    return True
 
 
 def delete_rule(rule):
-    chain, *spec = rule
-    while run("iptables", "-C", chain, *spec, check=False).returncode == 0:
-        run("iptables", "-D", chain, *spec)
+    """Delete the one copy of `rule` the lab inserted (an identical rule of someone else's,
+    inserted besides, stays)."""
+    tool, chain, spec = _rule_parts(rule)
+    if run(tool, "-C", chain, *spec, check=False).returncode == 0:
+        run(tool, "-D", chain, *spec)
 
 
 # ---- processes ---------------------------------------------------------------------------

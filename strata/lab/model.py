@@ -242,6 +242,7 @@ MACHINE_REQUIREMENTS = (
     ("command", "apt-cacher-ng", "apt-cacher-ng"),
     ("file", "/etc/apt-cacher-ng/acng.conf", "apt-cacher-ng"),
     ("command", "iptables", "iptables"),
+    ("command", "ip6tables", "iptables"),
     ("command", "ip", "iproute2"),
     ("command", "ssh", "openssh-client"),
     ("command", "ssh-keygen", "openssh-client"),
