@@ -21,6 +21,7 @@ from pathlib import Path
 import netaddr
 import yaml
 
+from strata import glance_config
 from strata.errors import ValidationError
 
 DEFAULT_CONFIG_DIR = "/etc/strata"
@@ -1474,6 +1475,7 @@ def _load(config_dir):
 
     _required_networks(hosts, networks, main_file, merged, problems)
     _swift(overrides, hosts, problems)
+    glance_config.check(overrides, hosts, problems)
     _cluster_sizes(hosts, merged, warnings)
     for net, needed, free in pool_shortfalls(networks, reserved, hosts):
         problems.append(
