@@ -24,7 +24,7 @@ BASE = textwrap.dedent(
           - what: none
             where: /var/lib/glance/images
             type: fuse.ceph
-            options: ceph.id=glance,ceph.client_mountpoint=/glance
+            options: ceph.id=glance-share,ceph.client_mountpoint=/glance
       glance:
         stores: [file, rbd]
         default_store: rbd
@@ -96,7 +96,7 @@ def test_a_relative_mount_point(tmp_path):
 
 
 def test_a_fuse_ceph_mount_without_a_ceph_user(tmp_path):
-    text = BASE.replace("ceph.id=glance,", "")
+    text = BASE.replace("ceph.id=glance-share,", "")
     path, found = problems(tmp_path, text)
     assert found == [
         f"{path}:{line(text, 'options:')}: global_overrides.shared_mounts.glance_api[0].options: "
@@ -140,7 +140,7 @@ def test_rbd_without_ceph(tmp_path):
     text = BASE.split("ceph-mon_hosts:")[0].replace(
         "      - what: none\n        where: /var/lib/glance/images\n"
         "        type: fuse.ceph\n"
-        "        options: ceph.id=glance,ceph.client_mountpoint=/glance\n",
+        "        options: ceph.id=glance-share,ceph.client_mountpoint=/glance\n",
         "      - what: nfs1:/srv/glance\n        where: /var/lib/glance/images\n"
         "        type: nfs4\n",
     )

@@ -131,3 +131,23 @@ def test_a_group_with_another_gid_and_a_taken_uid_are_refused():
     problems = f.shared_mount_id_problems(USERS, passwd, group)
     assert problems[0].startswith("group glance has gid 997 here, expected 64062")
     assert problems[1] == "uid 64062 (for user glance) is already user someone here"
+
+
+def test_cephfs_shares_of_the_ceph_fuse_mounts():
+    nfs = dict(NOVA_NFS)
+    config = {
+        "glance_api": [GLANCE_FUSE, nfs],
+        "nova_compute": [
+            dict(GLANCE_FUSE, where="/x", options="ceph.id=glance,ceph.client_mountpoint=/glance/"),
+            dict(
+                GLANCE_FUSE,
+                where="/y",
+                options="ceph.id=nova,ceph.client_mountpoint=/nova,ceph.client_fs=other",
+            ),
+            dict(GLANCE_FUSE, where="/z", options="ceph.id=admin"),
+        ],
+    }
+    assert f.shared_mount_cephfs_shares(config) == [
+        {"user": "glance", "path": "/glance", "fs": "cephfs"},
+        {"user": "nova", "path": "/nova", "fs": "other"},
+    ]

@@ -4,6 +4,7 @@
 - shared_mount_host_mounts: the mounts one host needs (the union over its groups), normalized.
 - shared_mount_bindings: which services each mount binds (they stop when it goes).
 - shared_mount_id_problems: pinned users and groups that exist with another id on the host.
+- shared_mount_cephfs_shares: the CephFS directories and path-scoped users ceph-fuse mounts need.
 """
 
 import posixpath
@@ -136,6 +137,35 @@ def shared_mount_id_problems(users, passwd, group):
     return problems
 
 
+def _ceph_option(options, name):
+    for option in options.split(","):
+        key, _, value = option.partition("=")
+        if key.strip() == f"ceph.{name}":
+            return value.strip()
+    return ""
+
+
+def shared_mount_cephfs_shares(config, default_fs="cephfs"):
+    """The CephFS paths the ceph-fuse mounts of every group use, each with its Ceph user:
+    [{user, path, fs}] (a user and path once). Only mounts that name both ceph.id and
+    ceph.client_mountpoint: their directory and path-scoped key are made for them."""
+    shares = []
+    for group in sorted(config or {}):
+        for mount in config[group] or []:
+            if mount.get("type") != "fuse.ceph":
+                continue
+            options = ",".join(_options(mount.get("options")))
+            user = _ceph_option(options, "id")
+            path = _ceph_option(options, "client_mountpoint")
+            fs = _ceph_option(options, "client_fs") or default_fs
+            if not user or not path:
+                continue
+            share = {"user": user, "path": posixpath.normpath(path), "fs": fs}
+            if share not in shares:
+                shares.append(share)
+    return shares
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -143,4 +173,5 @@ class FilterModule:
             "shared_mount_host_mounts": shared_mount_host_mounts,
             "shared_mount_bindings": shared_mount_bindings,
             "shared_mount_id_problems": shared_mount_id_problems,
+            "shared_mount_cephfs_shares": shared_mount_cephfs_shares,
         }
