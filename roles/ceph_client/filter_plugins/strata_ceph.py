@@ -82,7 +82,9 @@ def ceph_conf_digest(conf, daemon):
     for section, options in sorted(conf.items()):
         if section == "global" or section == daemon or section.startswith(daemon + "."):
             relevant[section] = {
-                _option(k): str(v) for k, v in options.items() if _option(k) not in NO_RESTART_OPTIONS
+                _option(k): str(v)
+                for k, v in options.items()
+                if _option(k) not in NO_RESTART_OPTIONS
             }
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
