@@ -28,7 +28,7 @@ unit: bootstrap
 # so scenarios, and the all-in-one deploy, run side by side: TEST_JOBS at a time, longest first,
 # each one's log printed whole when it ends (scripts/run-jobs); failures are summed.
 TEST_JOBS ?= 2
-LONGEST_SCENARIOS := swift control-plane
+LONGEST_SCENARIOS := storage swift control-plane
 RUN_JOBS = ./scripts/run-jobs --jobs $(TEST_JOBS) --logs .cache/test-logs
 scenario_job = 'molecule-$(1)=$(VENV)/molecule test -s $(1)'
 
@@ -39,6 +39,7 @@ molecule: bootstrap
 test: lint unit
 	$(RUN_JOBS) $(foreach s,$(filter $(SCENARIOS),$(LONGEST_SCENARIOS)),$(call scenario_job,$(s))) \
 	  'aio=$(MAKE) --no-print-directory aio-test' \
+	  'lab-tests=$(VENV)/pytest -q -m lab tests/lab' \
 	  $(foreach s,$(filter-out $(LONGEST_SCENARIOS),$(SCENARIOS)),$(call scenario_job,$(s)))
 
 aio-config: bootstrap
@@ -51,12 +52,25 @@ aio: aio-config
 	$(AIO_ENV) $(VENV)/strata lab up -i inventory/
 	$(AIO_ENV) $(VENV)/strata-ansible setup-everything.yml
 
+# The lab cloud and the deploy-host state that belonged to it (secrets, inventory state, ring
+# builder and keystone key backups, the CA): a new aio is a new cloud. Run logs stay.
+# Without a config (a fresh machine, or after an earlier aio-down) the aio's hosts are the
+# example config's: read from a scratch copy, so nothing is written into the repository.
 aio-down:
-	$(AIO_ENV) $(VENV)/strata lab down -i inventory/
+	@if [ -f $(AIO_CONFIG_DIR)/strata_user_config.yml ]; then \
+	  $(AIO_ENV) $(VENV)/strata lab down -i inventory/; \
+	else \
+	  scratch=$$(mktemp -d) && cp etc/strata/aio/*.yml $$scratch/ && \
+	  STRATA_CONFIG_DIR=$$scratch $(VENV)/strata lab down -i inventory/; \
+	  status=$$?; rm -rf $$scratch; exit $$status; \
+	fi
+	@if [ -d $(AIO_CONFIG_DIR) ]; then \
+	  find $(AIO_CONFIG_DIR) -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} +; fi
 
-# The all-in-one deploy, then real clients against it (tests/aio) and the wrapper's own check;
-# the lab is removed whatever the outcome.
+# A new all-in-one (whatever an earlier one left is removed first), then real clients against
+# it (tests/aio) and the wrapper's own check; the lab is removed whatever the outcome.
 aio-test:
+	@$(MAKE) --no-print-directory aio-down
 	@status=0; $(MAKE) aio && \
 	  STRATA_LAB_CONFIG_DIR=$(AIO_CONFIG_DIR) $(VENV)/pytest -q -m lab \
 	    tests/unit/test_ansible_wrapper_run.py tests/aio || status=1; \

@@ -38,6 +38,11 @@ def main(argv):
     errors, inventory = _import_strata()
     try:
         _, inv, warnings = inventory.generate()
+        if argv[0] == "--list":
+            text = inventory.to_json(inv)
+        else:
+            hostvars = inv["_meta"]["hostvars"].get(argv[1], {})
+            text = json.dumps(hostvars, sort_keys=True, default=str)
     except errors.ValidationError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -45,14 +50,15 @@ def main(argv):
     except errors.StrataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # noqa: BLE001 (Ansible shows a traceback as noise: one line)
+        from strata.cli import unexpected
+
+        print(f"error: {unexpected(exc)}", file=sys.stderr)
+        return 1
     if os.environ.get("STRATA_INVENTORY_WARNINGS"):
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
-    if argv[0] == "--list":
-        sys.stdout.write(inventory.to_json(inv) + "\n")
-    else:
-        hostvars = inv["_meta"]["hostvars"].get(argv[1], {})
-        sys.stdout.write(json.dumps(hostvars, sort_keys=True, default=str) + "\n")
+    sys.stdout.write(text + "\n")
     return 0
 
 

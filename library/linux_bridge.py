@@ -118,7 +118,17 @@ options:
   addresses:
     description:
       - The exact list of addresses of the bridge, each with its prefix length
-        (C(172.29.236.10/22), C(fd00::10/64)). Addresses on the bridge but not listed are removed.
+        (C(172.29.236.10/22), C(fd00::10/64)). Addresses on the bridge but not listed are removed,
+        except those in O(keep_addresses).
+    type: list
+    elements: str
+    default: []
+  keep_addresses:
+    description:
+      - Addresses another service manages on this host, such as keepalived's VIPs (C(172.29.236.9)
+        or C(172.29.236.9/32); only the address counts). The module never adds, removes or
+        persists them on the bridge; on a port they are dropped rather than moved (their service
+        puts them back where its own configuration says).
     type: list
     elements: str
     default: []
@@ -639,6 +649,7 @@ def main():
             state=dict(type="str", default="present", choices=["present", "absent"]),
             ports=dict(type="list", elements="str", default=[]),
             addresses=dict(type="list", elements="str", default=[]),
+            keep_addresses=dict(type="list", elements="str", default=[], no_log=False),
             mtu=dict(type="int"),
             stp=dict(type="bool", default=False),
             forward_delay=dict(type="int"),

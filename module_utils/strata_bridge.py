@@ -133,6 +133,7 @@ class Desired:
     mtu: int | None = None
     stp: bool = False
     forward_delay: int | None = None
+    keep: tuple = ()  # IPs another service manages (keepalived's VIPs): never added or removed
 
 
 @dataclass(frozen=True)
@@ -288,6 +289,20 @@ def desired_from_params(params):
             continue
         seen_ips[ip] = i
         addresses.append(cidr)
+    keep = []
+    for i, value in enumerate(params.get("keep_addresses") or []):
+        try:
+            value = str(value)
+            host = value if "/" in value else f"{value}/{128 if ':' in value else 32}"
+            keep.append(normalize_cidr(host, f"keep_addresses[{i}]").split("/")[0])
+        except PlanError as exc:
+            problems.extend(exc.problems)
+    for i, cidr in enumerate(addresses):
+        if cidr.split("/")[0] in keep:
+            problems.append(
+                f"addresses[{i}]: {cidr} is also in keep_addresses (expected an address in one "
+                "of the two: the bridge's own, or one another service manages)"
+            )
     mtu = params.get("mtu")
     if mtu is not None and not 68 <= mtu <= 65535:
         problems.append(f"mtu: {mtu!r} is out of range (expected 68-65535)")
@@ -310,6 +325,7 @@ def desired_from_params(params):
         mtu=mtu,
         stp=stp,
         forward_delay=delay,
+        keep=tuple(keep),
     )
 
 
@@ -419,7 +435,7 @@ def _check_present(links, desired, controller_ip):
                     "lifetime); a bridge port must carry no addresses and the bridge takes "
                     "static ones only"
                 )
-            elif address.cidr not in wanted:
+            elif address.cidr not in wanted and address.ip not in desired.keep:
                 problems.append(
                     "{}: {} has address {}, which is not in addresses ({}); it would be stranded "
                     "on a bridge port. Add it to addresses to move it onto {}".format(
@@ -463,7 +479,9 @@ def _plan_present(links, desired, controller_ip):
     bridge = links.get(name)
     steps = []
     new_ports = [p for p in desired.ports if links[p].master != name]
-    moving = [a for p in desired.ports for a in links[p].addresses]
+    # A kept address on a port (a VIP keepalived put there) is dropped, not moved: its service
+    # puts it back where its own configuration says.
+    moving = [a for p in desired.ports for a in links[p].addresses if a.ip not in desired.keep]
     new_ports_carry_addresses = any(links[p].addresses for p in new_ports)
     if bridge is None:
         # The bridge keeps the MAC of the port whose address it takes over (else of the
@@ -507,7 +525,7 @@ def _plan_present(links, desired, controller_ip):
             steps.append(Step("del_address", port_name, value=address.cidr))
     if bridge is not None:
         for address in bridge.addresses:
-            if address.cidr not in desired.addresses:
+            if address.cidr not in desired.addresses and address.ip not in desired.keep:
                 steps.append(Step("del_address", name, value=address.cidr))
         for port_name in sorted(n for n, link in links.items() if link.master == name):
             if port_name not in desired.ports:
@@ -616,7 +634,7 @@ def verify_runtime(links, desired, steps):
             problems.append(
                 "port {} still has {}".format(port, ", ".join(a.cidr for a in link.addresses))
             )
-    have = sorted(a.cidr for a in bridge.addresses)
+    have = sorted(a.cidr for a in bridge.addresses if a.ip not in desired.keep)
     if have != sorted(desired.addresses):
         problems.append(f"{name} has addresses {have}, expected {sorted(desired.addresses)}")
     for step in steps:

@@ -10,8 +10,10 @@ failed host with secrets masked, and the run's events and log kept in a log dir.
 """
 
 import configparser
+import contextlib
 import dataclasses
 import datetime
+import fcntl
 import getpass
 import json
 import os
@@ -465,6 +467,31 @@ def choose_log_dir(config_dir, home=None):
     raise StrataError(
         f"no log dir can be written: tried {Path(config_dir) / 'logs'} and {home}/.strata/logs"
     )
+
+
+@contextlib.contextmanager
+def exclusive_run(log_dir):
+    """Hold the config dir's run lock (a flock on <log dir>/run.lock) for a whole run: two runs
+    against one cloud at once could restart two galera nodes together or race the ring host."""
+    path = Path(log_dir) / "run.lock"
+    with open(path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise StrataError(
+                f"another strata-ansible run uses this config dir ({holder}, lock {path}): "
+                "wait for it to end (expected one run at a time per cloud)"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()}, started {datetime.datetime.now():%Y-%m-%d %H:%M:%S}\n")
+        lock.flush()
+        try:
+            yield
+        finally:
+            lock.truncate(0)
 
 
 def run_name(playbooks, now, existing):
@@ -950,19 +977,27 @@ def absolute_values(arguments, option, cwd):
 
 def run(prepared, stdout, cwd, now=None, clock=time.monotonic):
     """Run ansible-playbook; print progress, recap and failures; return the exit code."""
-    import ansible_runner
-
     arguments = prepared.arguments
     listing_only = any(arguments.given(option) for option in LISTING_OPTIONS)
     plain = arguments.plain or listing_only
-    on_terminal = stdout.isatty()
     log_dir = choose_log_dir(prepared.config_dir)
+    # Listing options change nothing and may run beside a converge.
+    lock = contextlib.nullcontext() if listing_only else exclusive_run(log_dir)
+    with lock:
+        return _run_locked(prepared, stdout, cwd, now, clock, log_dir, plain)
+
+
+def _run_locked(prepared, stdout, cwd, now, clock, log_dir, plain):
+    arguments = prepared.arguments
+    on_terminal = stdout.isatty()
     name = run_name(
         prepared.playbooks,
         now or datetime.datetime.now(),
         {p.name for p in log_dir.iterdir()},
     )
     run_dir = log_dir / name
+    import ansible_runner
+
     masked = prepared.masked_values
     progress = RunProgress()
     if plain:

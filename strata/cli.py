@@ -43,6 +43,19 @@ def main(argv=None):
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 (no command may end in a traceback)
+        print(f"error: {unexpected(exc)}", file=sys.stderr)
+        return 1
+
+
+def unexpected(exc):
+    """One line for an exception nobody expected: its type and message, and where to report."""
+    text = str(exc).strip().splitlines()
+    detail = f": {text[0][:300]}" if text else ""
+    return (
+        f"unexpected {type(exc).__name__}{detail} (a bug in Strata: please report it with the "
+        "command and the input that caused it)"
+    )
 
 
 if __name__ == "__main__":

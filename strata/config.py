@@ -21,7 +21,7 @@ from pathlib import Path
 import netaddr
 import yaml
 
-from strata import glance_config
+from strata import ceph_config, glance_config, swift_config
 from strata.errors import ValidationError
 
 DEFAULT_CONFIG_DIR = "/etc/strata"
@@ -159,14 +159,26 @@ GROUP_BIND_ALIASES = {
 }
 
 TOP_LEVEL_KEYS = ("cidr_networks", "used_ips", "global_overrides")
-HOST_KEYS = ("ip", "container_vars")
+# Host entry keys: `ip` (the address Ansible connects to, and the management address unless
+# `management_ip` is given, as in OSA), `container_vars` and `host_vars` (host variables).
+HOST_KEYS = ("ip", "management_ip", "container_vars", "host_vars")
 # OSA host keys that only matter for containers: accepted and ignored.
-IGNORED_HOST_KEYS = ("affinity", "no_containers")
+IGNORED_HOST_KEYS = ("affinity", "no_containers", "properties")
 
-SWIFT_DEFAULT_REPLICAS = 3
-PART_POWER_RANGE = (1, 32)
+SWIFT_DEFAULT_REPLICAS = swift_config.DEFAULT_REPLICAS
+PART_POWER_RANGE = swift_config.PART_POWER_RANGE
 
-_HOSTNAME_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# Host names: lower case (names are case-insensitive in DNS and /etc/hosts, so `Infra1` and
+# `infra1` would be one host), digits and '-'; '_' is accepted with a warning (OSA and Ansible
+# accept it, /etc/hosts resolves it, but it is not a valid DNS name).
+_HOSTNAME_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
+_DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# Linux interface names: at most 15 characters (IFNAMSIZ - 1), no '/', ':' or whitespace.
+_BRIDGE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,15}")
+# Network names OSA's provider networks give with address_prefix / the management flags.
+ADDRESS_PREFIX_ROLES = {"management": "management", "container": "management"}
+ADDRESS_PREFIX_ROLES.update({n: n for n in ("storage", "replication", "tunnel")})
+ENV_D = "env.d"
 
 
 def _normal(group):
@@ -255,8 +267,66 @@ for _tag in ("!vault", "!unsafe"):
     _Loader.add_constructor(_tag, lambda loader, node: loader.construct_scalar(node))
 
 
-def read_yaml(path, problems):
-    """Parse one YAML file; on error append a message to ``problems`` and return None."""
+# Limits on what a config file may hold, checked before the document is built: libyaml's composer
+# recurses in C (a list nested 100,000 deep crashes the interpreter), and aliases can make a 1 KB
+# file expand to gigabytes ("billion laughs"). Real configs are far below each limit: the
+# 1000-host reference layout nests 8 deep and expands to about 20,000 values.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_EXPANDED_VALUES = 2_000_000
+
+
+def yaml_limits_problem(text):
+    """What makes ``text`` too big or too deep to build (a message), or None.
+
+    Walks libyaml's parser events (a state machine, no recursion): the nesting depth, and the
+    number of values once every alias is expanded (each anchor's expanded size is counted once)."""
+    if len(text) > MAX_FILE_BYTES:
+        return f"{len(text)} bytes; expected at most {MAX_FILE_BYTES}"
+    stack = [0]  # expanded values of each open collection
+    anchored = {}  # anchor -> expanded values of the node it names
+    anchors = [None]  # anchor of each open collection
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                stack.append(0)
+                anchors.append(event.anchor)
+                if len(stack) - 1 > MAX_DEPTH:
+                    line = event.start_mark.line + 1
+                    return (
+                        f"line {line}: nested more than {MAX_DEPTH} deep; expected a flatter config"
+                    )
+                continue
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                size = stack.pop() + 1
+                anchor = anchors.pop()
+                if anchor is not None:
+                    anchored[anchor] = size
+            elif isinstance(event, yaml.ScalarEvent):
+                size = 1
+                if event.anchor is not None:
+                    anchored[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                size = anchored.get(event.anchor, 1)
+            else:
+                continue
+            stack[-1] += size
+            if stack[-1] > MAX_EXPANDED_VALUES or stack[0] > MAX_EXPANDED_VALUES:
+                line = event.start_mark.line + 1
+                return (
+                    f"line {line}: aliases expand the document to more than "
+                    f"{MAX_EXPANDED_VALUES} values; expected a config without alias bombs"
+                )
+    except yaml.YAMLError:
+        return None  # the loader reports it, with its position
+    return None
+
+
+def read_yaml(path, problems, string_keys=True):
+    """Parse one YAML file; on error append a message to ``problems`` and return None.
+
+    With ``string_keys``, every mapping key must be a string (YAML reads `1:`, `~:`, `yes:` and
+    `2024-01-01:` as other types, which the inventory cannot hold)."""
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -265,6 +335,10 @@ def read_yaml(path, problems):
         return None
     except UnicodeDecodeError as exc:
         problems.append(f"{file}: not UTF-8 text ({exc.reason}); expected a UTF-8 YAML file")
+        return None
+    too_much = yaml_limits_problem(text)
+    if too_much is not None:
+        problems.append(f"{file}: {too_much}")
         return None
     loader = _Loader(text, file)
     try:
@@ -286,7 +360,41 @@ def read_yaml(path, problems):
         problems.append(
             f"{file}:{line}: {key}: key given twice in the same mapping; expected each key once"
         )
+    if string_keys:
+        _string_keys(data, "", problems)
     return data
+
+
+def _string_keys(node, path, problems):
+    """Report every mapping key that is not a string, with its key path. Each node once (aliases
+    share nodes), iteratively (depth is bounded, but keep the stack small)."""
+    seen = set()
+    todo = [(node, path)]
+    while todo:
+        node, path = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, YamlMap):
+            for key, value in node.items():
+                shown = key if isinstance(key, str) else repr(key)
+                here = f"{path}.{shown}" if path else shown
+                if not isinstance(key, str):
+                    where = node.where.get(key, node.origin)
+                    problems.append(
+                        problem(
+                            where,
+                            here,
+                            f"the key {key!r} is a YAML {type(key).__name__}, not a string; "
+                            f"expected a name (quote it: '{key}')",
+                        )
+                    )
+                if isinstance(value, (YamlMap, YamlList)):
+                    todo.append((value, here))
+        elif isinstance(node, YamlList):
+            for index, value in enumerate(node):
+                if isinstance(value, (YamlMap, YamlList)):
+                    todo.append((value, f"{path}[{index}]"))
 
 
 # --- messages ----------------------------------------------------------------------------------
@@ -326,6 +434,9 @@ class Network:
     last: int  # last usable address
     version: int
     where: tuple
+    role: str = None  # management, storage, replication, tunnel, or None (not used by Strata)
+    net_first: int = None  # network address (reserved ranges may start here)
+    net_last: int = None  # broadcast address (reserved ranges may end here)
 
     @property
     def size(self):
@@ -344,6 +455,10 @@ class Host:
     where: tuple  # (file, line) of its first entry
     ip_where: tuple  # (file, line) of its first ip
     deployed: bool  # False when it is only in groups Strata does not deploy
+    ssh_ip: str = None  # `ip` when `management_ip` gives another management address
+    # {role: Network} of the host's management network and of each assigned network it needs.
+    pools: dict = field(default_factory=dict)
+    extra_groups: tuple = ()  # groups env.d defines that the host is in (az1_all, ...)
 
 
 @dataclass
@@ -356,6 +471,18 @@ class Config:
     global_overrides: dict
     hosts: dict  # name -> Host, sorted by name, deployed hosts only
     ignored_hosts: list = field(default_factory=list)  # hosts only in not-deployed groups
+    # {role: [Network, ...]}: the networks each role's addresses come from (OSA's L3 pods and
+    # availability zones have one per pod or zone, chosen by the provider network's
+    # reference_group).
+    pools: dict = field(default_factory=dict)
+
+    def extra_groups(self):
+        """Groups env.d defines -> sorted host names (deployed hosts only)."""
+        members = {}
+        for host in self.hosts.values():
+            for group in host.extra_groups:
+                members.setdefault(group, []).append(host.name)
+        return dict(sorted(members.items()))
 
     def group_members(self):
         """Component group -> sorted host names."""
@@ -395,6 +522,7 @@ class _Merged:
         self.global_where = None
         self.groups = {}  # group as written -> [(host, entry, where, path)]
         self.group_where = {}  # group -> where first seen
+        self.memberships = {}  # group -> (components, extra groups, deployed), see _hosts
 
 
 def _merge_overrides(dst, src, path, problems):
@@ -431,6 +559,8 @@ def _merge(docs, problems):
             continue
         for key, value in doc.items():
             where = doc.where[key]
+            if isinstance(key, str) and key.startswith("_"):
+                continue  # a YAML anchor holder (OSA's `_infrastructure_hosts: &infra`)
             if key == "cidr_networks":
                 _merge_cidrs(merged, value, where, problems)
             elif key == "used_ips":
@@ -536,20 +666,60 @@ def _parse_ip(value):
         return None
 
 
+def _provider_items(overrides):
+    """The well-formed `- network: {...}` mappings of provider_networks (checked elsewhere)."""
+    value = overrides.get("provider_networks") if isinstance(overrides, dict) else None
+    out = []
+    for item in value if isinstance(value, list) else []:
+        net = item.get("network") if isinstance(item, dict) else None
+        if isinstance(net, dict):
+            out.append(net)
+    return out
+
+
+def _prefix_role(name):
+    """The role an OSA address_prefix or network name gives: `storage`, or `storage_az1` (one
+    of several storage networks, as in OSA's availability-zone example)."""
+    if not isinstance(name, str):
+        return None
+    return ADDRESS_PREFIX_ROLES.get(name) or ADDRESS_PREFIX_ROLES.get(name.split("_")[0])
+
+
+def _queue_roles(overrides):
+    """{cidr_networks name: role} that provider networks give a network with another name:
+    `address_prefix` (OSA's name of the address variable) or the management flags."""
+    roles = {}
+    for net in _provider_items(overrides):
+        queue = net.get("ip_from_q")
+        if not isinstance(queue, str):
+            continue
+        role = _prefix_role(net.get("address_prefix")) or _prefix_role(queue)
+        if role is None and any(
+            net.get(flag) is True for flag in ("is_management_address", "is_container_address")
+        ):
+            role = "management"
+        if role is not None:
+            roles.setdefault(queue, role)
+    return roles
+
+
 def _networks(merged, problems):
     """Validate cidr_networks; return (networks by canonical name, warnings)."""
     networks = {}
     warnings = []
+    queue_roles = _queue_roles(merged.global_overrides)
     for name, (value, where) in merged.cidr_networks.items():
         path = f"cidr_networks.{name}"
         canonical = NETWORK_ALIASES.get(name, name)
-        if canonical not in NETWORK_NAMES:
+        role = canonical if canonical in NETWORK_NAMES else queue_roles.get(name)
+        if role is None:
             warnings.append(
                 problem(
                     where,
                     path,
                     "not a network Strata uses (management or container, storage, replication, "
-                    f"tunnel); only checked for overlaps{suggest(name, NETWORK_NAMES)}",
+                    "tunnel, or one a provider network gives that address_prefix); only checked "
+                    f"for overlaps{suggest(name, NETWORK_NAMES)}",
                 )
             )
         try:
@@ -572,6 +742,16 @@ def _networks(merged, problems):
                 )
             )
             continue
+        if role == "management" and net.version != 4:
+            problems.append(
+                problem(
+                    where,
+                    path,
+                    f"{_show(value)} is an IPv6 network; expected an IPv4 management network "
+                    "(the roles write IPv4-only Erlang, Galera and keepalived settings)",
+                )
+            )
+            continue
         first, last = int(net.first), int(net.last)
         # Leave out the network and broadcast addresses where they exist.
         if net.size > 2 and (net.version == 4 or net.prefixlen < 127):
@@ -590,15 +770,22 @@ def _networks(merged, problems):
             )
             continue
         key = canonical if canonical in NETWORK_NAMES else name
-        networks[key] = Network(name, str(net.cidr), first, last, net.version, where)
+        networks[key] = Network(
+            name,
+            str(net.cidr),
+            first,
+            last,
+            net.version,
+            where,
+            role,
+            int(net.first),
+            int(net.last),
+        )
 
     # Overlaps: sort by start, compare neighbours (n log n, no pairwise scan).
-    spans = sorted(
-        (int(netaddr.IPNetwork(n.cidr).first), int(netaddr.IPNetwork(n.cidr).last), n)
-        for n in networks.values()
-    )
+    spans = sorted((n.net_first, n.net_last, n.name, n) for n in networks.values())
     widest = None
-    for start, end, net in spans:
+    for start, end, _, net in spans:
         if widest is not None and start <= widest[1] and widest[2].version == net.version:
             other = widest[2]
             problems.append(
@@ -614,6 +801,10 @@ def _networks(merged, problems):
     return networks, warnings
 
 
+def _role_networks(networks, role):
+    return [n for n in networks.values() if n.role == role]
+
+
 def _network_of(networks, value):
     for net in networks.values():
         if net.first <= value <= net.last:
@@ -625,9 +816,12 @@ def _describe_networks(networks):
     return ", ".join(f"{n.name} ({n.cidr})" for n in networks.values()) or "none defined"
 
 
-def _used_ips(merged, networks, problems):
-    """used_ips as sorted, merged integer ranges."""
+def _used_ips(merged, networks, problems, warnings):
+    """used_ips as integer ranges. Ranges (or parts of them) outside every cidr_network reserve
+    nothing and are harmless (OSA ignores them): one warning lists them. A range may start at a
+    network's own address or end at its broadcast address."""
     ranges = []
+    outside = []
     for value, where, path in merged.used_ips:
         text = str(value).strip() if isinstance(value, str) else None
         parts = [p.strip() for p in text.split(",")] if text is not None else []
@@ -642,6 +836,11 @@ def _used_ips(merged, networks, problems):
                 )
             )
             continue
+        if addresses[0].version != addresses[-1].version:
+            problems.append(
+                problem(where, path, f"{_show(value)} mixes IPv4 and IPv6; expected one IP version")
+            )
+            continue
         first, last = int(addresses[0]), int(addresses[-1])
         if first > last:
             problems.append(
@@ -652,29 +851,24 @@ def _used_ips(merged, networks, problems):
                 )
             )
             continue
-        net = _network_of(networks, first)
-        net_last = _network_of(networks, last)
-        if net is None or net_last is None:
-            problems.append(
-                problem(
-                    where,
-                    path,
-                    f"{_show(value)} is outside every cidr_network; expected addresses inside "
-                    f"one of {_describe_networks(networks)}",
-                )
-            )
-            continue
-        if net is not net_last:
-            problems.append(
-                problem(
-                    where,
-                    path,
-                    f"{_show(value)} spans cidr_networks.{net.name} and {net_last.name}; "
-                    "expected a range inside one cidr_network",
-                )
-            )
+        version = addresses[0].version
+        touches = [
+            n
+            for n in networks.values()
+            if n.version == version
+            and n.net_first is not None
+            and first <= n.net_last
+            and last >= n.net_first
+        ]
+        if not touches:
+            outside.append(f"{text} ({path} at {at(where)})")
             continue
         ranges.append((first, last))
+    if outside:
+        warnings.append(
+            f"used_ips outside every cidr_network reserve nothing and are ignored: "
+            f"{'; '.join(outside)}"
+        )
     return ranges
 
 
@@ -690,10 +884,171 @@ def merge_ranges(ranges):
     return out
 
 
+def _hostname_problem(name):
+    """(what is wrong with a host name or None, whether it holds '_')."""
+    expected = (
+        "expected letters, digits and '-' (RFC 1123), labels of 1-63 characters that do not "
+        "start or end with '-', separated by dots"
+    )
+    if not isinstance(name, str):
+        return f"{_show(name)} is a YAML {type(name).__name__}, not a host name; {expected}", False
+    if not 0 < len(name) <= 253:
+        return f"{_show(name)} has {len(name)} characters; {expected} (253 at most)", False
+    if name.isascii() and name != name.lower():
+        return (
+            f"{_show(name)} has upper-case letters; expected lower case, {name.lower()!r} (names "
+            "are case-insensitive in DNS and /etc/hosts)"
+        ), False
+    labels = name.split(".")
+    if not all(_HOSTNAME_LABEL.fullmatch(label) for label in labels):
+        return f"{_show(name)} is not a valid hostname; {expected}", False
+    if labels[-1].isdigit():
+        return (
+            f"{_show(name)} looks like an address, not a hostname; {expected}, the last label "
+            "not all digits"
+        ), False
+    return None, "_" in name
+
+
 def _valid_hostname(name):
+    """A DNS name (for VIPs): RFC 1123 labels, any case, not all-numeric."""
     if not isinstance(name, str) or not 0 < len(name) <= 253:
         return False
-    return all(_HOSTNAME_LABEL.match(label) for label in name.split("."))
+    labels = name.split(".")
+    return all(_DNS_LABEL.fullmatch(part) for part in labels) and not labels[-1].isdigit()
+
+
+# --- env.d: OSA's group skeletons ---------------------------------------------------------------
+
+# OSA's generic parents: every host and container is in them; they carry no meaning here.
+_GENERIC_GROUPS = {"hosts", "all", "all_containers"}
+
+
+@dataclass
+class EnvD:
+    """What env.d/*.yml define: group -> parent groups (belongs_to of component_skel and
+    physical_skel entries), and container group -> the components its containers hold."""
+
+    parents: dict = field(default_factory=dict)
+    contains: dict = field(default_factory=dict)
+    files: list = field(default_factory=list)
+
+    def defines(self, group):
+        normal = _normal(group)
+        containers = normal[: -len("_hosts")] + "_containers" if normal.endswith("_hosts") else None
+        return normal in self.parents or (containers is not None and containers in self.contains)
+
+    def groups_of(self, group):
+        """Every group (components included) a host of config group ``group`` is in."""
+        normal = _normal(group)
+        todo = [normal]
+        if normal.endswith("_hosts"):
+            todo.extend(self.contains.get(normal[: -len("_hosts")] + "_containers", ()))
+        out = set()
+        while todo:
+            name = todo.pop()
+            if name in out:
+                continue
+            out.add(name)
+            todo.extend(self.parents.get(name, ()))
+        return out
+
+
+def _env_d(config_dir, problems):
+    """Read env.d/*.yml (OSA's format: component_skel, container_skel, physical_skel)."""
+    env = EnvD()
+    for path in sorted((config_dir / ENV_D).glob("*.yml")):
+        env.files.append(path)
+        doc = read_yaml(path, problems)
+        if doc is None:
+            continue
+        if not isinstance(doc, YamlMap):
+            problems.append(
+                f"{path}: top level is a {type(doc).__name__}; expected a mapping of "
+                "component_skel, container_skel and physical_skel"
+            )
+            continue
+        for section, entries in doc.items():
+            if section not in ("component_skel", "container_skel", "physical_skel"):
+                continue  # e.g. `version`: nothing Strata needs
+            if entries is None:
+                continue
+            if not isinstance(entries, YamlMap):
+                problems.append(
+                    problem(doc.where[section], section, f"{_show(entries)} is not a mapping")
+                )
+                continue
+            for name, entry in entries.items():
+                here = f"{section}.{name}"
+                entry = entry if entry is not None else YamlMap()
+                if not isinstance(entry, YamlMap):
+                    problems.append(
+                        problem(entries.where[name], here, f"{_show(entry)} is not a mapping")
+                    )
+                    continue
+                lists = {}
+                for key in ("belongs_to", "contains"):
+                    value = entry.get(key, [])
+                    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                        problems.append(
+                            problem(
+                                entry.where.get(key, entry.origin),
+                                f"{here}.{key}",
+                                f"{_show(value)} is not a list of group names",
+                            )
+                        )
+                        value = []
+                    lists[key] = [_normal(v) for v in value]
+                normal = _normal(name)
+                if section == "container_skel":
+                    for container_group in lists["belongs_to"]:
+                        env.contains.setdefault(container_group, []).extend(lists["contains"])
+                else:
+                    env.parents.setdefault(normal, []).extend(lists["belongs_to"])
+    return env
+
+
+def _strata_components(names):
+    """Strata component groups for OSA group and component names (an env.d closure)."""
+    out = set()
+    for name in names:
+        canonical = _KNOWN_GROUPS.get(_normal(name) + "_hosts")
+        if canonical is not None:
+            out.update(HOST_GROUPS.get(canonical, ()))
+        elif name in COMPONENT_GROUPS:
+            out.add(name)
+        elif name in GROUP_BIND_ALIASES:
+            out.update(GROUP_BIND_ALIASES[name])
+    return out
+
+
+def _edit_distance(a, b):
+    """Edits between two short strings: insert, delete, replace, or swap two neighbours."""
+    rows = [list(range(len(b) + 1))]
+    for i, char_a in enumerate(a, start=1):
+        row = [i]
+        for j, char_b in enumerate(b, start=1):
+            cost = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                cost = min(cost, rows[-2][j - 2] + 1)
+            row.append(cost)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def likely_typo(group, known):
+    """The known group ``group`` is probably a misspelling of, or None.
+
+    One edit apart (a letter left out, added, replaced, or two swapped): `swfit_hosts`,
+    `shared_infr_hosts`. Names that add a word to a known one (`az1_storage_hosts`,
+    `pinned_compute_hosts`) are the operator's own groups (OSA warns about those and goes on),
+    not typos: difflib's ratio rates both kinds alike (0.87-0.91), so the edit distance decides."""
+    normal = _normal(group)
+    for name in known:
+        other = _normal(name)
+        if abs(len(other) - len(normal)) <= 1 and _edit_distance(normal, other) == 1:
+            return name
+    return None
 
 
 def _apply_limit(value, components):
@@ -736,35 +1091,80 @@ def _merge_vars(dst, src, path, problems):
             )
 
 
-def _hosts(merged, networks, problems, warnings):
+def _group_memberships(merged, env, problems, warnings):
+    """{config group: (components, extra groups, deployed)} for every group that is accepted."""
+    out = {}
+    unknown = []
+    for group in merged.groups:
+        where = merged.group_where[group]
+        canonical = _KNOWN_GROUPS.get(_normal(group))
+        if canonical is not None:
+            components = set(HOST_GROUPS.get(canonical, ()))
+            extra = set()
+            if env.defines(group):
+                closure = env.groups_of(group)
+                components |= _strata_components(closure)
+                extra = _extra_groups(closure)
+            out[group] = (tuple(sorted(components)), tuple(sorted(extra)), bool(components))
+            continue
+        if env.defines(group):
+            closure = env.groups_of(group)
+            components = _strata_components(closure)
+            extra = _extra_groups(closure)
+            out[group] = (tuple(sorted(components)), tuple(sorted(extra)), bool(components))
+            continue
+        typo = likely_typo(group, _suggestion_names())
+        if typo is not None:
+            problems.append(problem(where, group, f"unknown group; did you mean {typo}?"))
+            continue
+        unknown.append(group)
+        out[group] = ((), (), False)
+    if unknown:
+        warnings.append(
+            f"{at(merged.group_where[unknown[0]])}: groups that neither Strata nor env.d/ define "
+            f"are ignored (YAML anchor holders, or groups of other tools): {', '.join(unknown)}"
+        )
+    return out
+
+
+def _extra_groups(closure):
+    """The env.d groups worth keeping in the inventory: not Strata's own, not OSA's generic
+    parents, not container groups (Strata runs no containers)."""
+    own = set(COMPONENT_GROUPS) | set(PARENT_GROUPS)
+    return {
+        name
+        for name in closure
+        if name not in own
+        and name not in _GENERIC_GROUPS
+        and not name.endswith("_containers")
+        and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)
+    }
+
+
+def _hosts(merged, networks, env, problems, warnings):
     """Validate host groups and entries; return hosts by name (all, deployed or not)."""
     hosts = {}
     ignored_groups = []
-    management = networks.get("management")
+    management_nets = _role_networks(networks, "management")
     by_address = {}  # ip int -> (host, where, path)
+    by_folded = {}  # host name case-folded -> first spelling
+    underscored = []
+    memberships = _group_memberships(merged, env, problems, warnings)
+    merged.memberships = memberships
     for group, entries in merged.groups.items():
-        where = merged.group_where[group]
-        canonical = _KNOWN_GROUPS.get(_normal(group))
-        if canonical is None:
-            problems.append(
-                problem(where, group, f"unknown group{suggest(group, _suggestion_names())}")
-            )
+        if group not in memberships:
             continue
-        components = HOST_GROUPS.get(canonical, ())
-        if not components:
+        components, extra_groups, deploys = memberships[group]
+        canonical = _KNOWN_GROUPS.get(_normal(group))
+        if not deploys and canonical is not None:
             ignored_groups.append(group)
         for name, entry, entry_where, path in entries:
             name_text = str(name)
-            if not _valid_hostname(name):
-                problems.append(
-                    problem(
-                        entry_where,
-                        path,
-                        f"{_show(name)} is not a valid hostname; expected letters, digits and "
-                        "'-' (RFC 1123), labels of 1-63 characters that do not start or end with "
-                        "'-', separated by dots",
-                    )
-                )
+            name_problem, has_underscore = _hostname_problem(name)
+            if name_problem is not None:
+                problems.append(problem(entry_where, path, name_problem))
+            elif has_underscore and name_text not in underscored:
+                underscored.append(name_text)
             if not isinstance(entry, YamlMap):
                 problems.append(
                     problem(
@@ -781,19 +1181,26 @@ def _hosts(merged, networks, problems, warnings):
                         problem(
                             entry.where[key],
                             f"{path}.{key}",
-                            f"unknown key; expected ip or container_vars{suggest(key, HOST_KEYS)}",
+                            "unknown key; expected ip, management_ip, container_vars or host_vars "
+                            "(OSA's affinity, no_containers and properties are ignored)"
+                            f"{suggest(key, HOST_KEYS)}",
                         )
                     )
             ip_value = entry.get("ip")
             ip_where = entry.where.get("ip", entry_where)
-            address = _parse_ip(ip_value)
+            ssh_address = _parse_ip(ip_value)
+            management_key = "management_ip" if "management_ip" in entry else "ip"
+            mgmt_value = entry.get(management_key)
+            mgmt_where = entry.where.get(management_key, entry_where)
+            address = _parse_ip(mgmt_value)
             if "ip" not in entry:
                 problems.append(
                     problem(
                         entry_where, f"{path}.ip", "missing; expected the host's management address"
                     )
                 )
-            elif address is None:
+                address = None
+            elif ssh_address is None:
                 problems.append(
                     problem(
                         ip_where,
@@ -802,32 +1209,81 @@ def _hosts(merged, networks, problems, warnings):
                         "address, e.g. 172.29.236.11",
                     )
                 )
-            elif management is not None and not management.first <= int(address) <= management.last:
-                inside = _network_of(networks, int(address))
-                where_now = (
-                    f"in cidr_networks.{inside.name} ({inside.cidr})"
-                    if inside
-                    else "outside every cidr_network"
-                )
+                address = None
+            elif address is None:
                 problems.append(
                     problem(
-                        ip_where,
-                        f"{path}.ip",
-                        f"{_show(ip_value)} is {where_now}; expected a usable address in "
-                        f"cidr_networks.{management.name} ({management.cidr})",
+                        mgmt_where,
+                        f"{path}.{management_key}",
+                        f"{_show(mgmt_value)} is not an IP address; expected the host's "
+                        "management address, e.g. 172.29.236.11",
                     )
                 )
-            container_vars = entry.get("container_vars")
-            if container_vars is not None and not isinstance(container_vars, YamlMap):
-                problems.append(
-                    problem(
-                        entry.where["container_vars"],
-                        f"{path}.container_vars",
-                        f"{_show(container_vars)} is not a mapping; expected VAR: VALUE pairs",
-                    )
+            management = None
+            known = hosts.get(name_text)
+            if known is not None and known.ip_int is not None and address is not None:
+                if int(address) == known.ip_int:
+                    management = known.pools.get("management")
+                    address_checked = True
+                else:
+                    address_checked = False
+            else:
+                address_checked = False
+            if address is not None and management_nets and not address_checked:
+                management = next(
+                    (n for n in management_nets if n.first <= int(address) <= n.last), None
                 )
-                container_vars = None
+                if management is None:
+                    inside = _network_of(networks, int(address))
+                    where_now = (
+                        f"in cidr_networks.{inside.name} ({inside.cidr})"
+                        if inside
+                        else "outside every cidr_network"
+                    )
+                    wanted = " or ".join(
+                        f"cidr_networks.{n.name} ({n.cidr})" for n in management_nets
+                    )
+                    problems.append(
+                        problem(
+                            mgmt_where,
+                            f"{path}.{management_key}",
+                            f"{_show(mgmt_value)} is {where_now}; expected a usable address in "
+                            f"{wanted}",
+                        )
+                    )
+            container_vars = YamlMap()
+            for vars_key in ("container_vars", "host_vars"):
+                value = entry.get(vars_key)
+                if value is None:
+                    continue
+                if not isinstance(value, YamlMap):
+                    problems.append(
+                        problem(
+                            entry.where[vars_key],
+                            f"{path}.{vars_key}",
+                            f"{_show(value)} is not a mapping; expected VAR: VALUE pairs",
+                        )
+                    )
+                    continue
+                # OSA: `limit_container_types` at the top of container_vars limits all of them
+                # to the components whose name contains it.
+                applies, value = _apply_limit(value, components)
+                if not applies:
+                    continue
+                for var, var_value in value.items():
+                    container_vars[var] = var_value
+                    container_vars.where[var] = (value.where[var], vars_key)
 
+            folded = name_text.casefold()
+            if by_folded.setdefault(folded, name_text) != name_text:
+                problems.append(
+                    problem(
+                        entry_where,
+                        path,
+                        f"{_show(name)} and {_show(by_folded[folded])} differ only in case; "
+                        "expected one spelling (host names are case-insensitive)",
+                    )
+                )
             host = hosts.get(name_text)
             if host is None:
                 host = Host(
@@ -839,43 +1295,52 @@ def _hosts(merged, networks, problems, warnings):
                     networks=(),
                     host_vars=YamlMap(),
                     where=entry_where,
-                    ip_where=ip_where,
+                    ip_where=mgmt_where,
                     deployed=False,
+                    ssh_ip=str(ssh_address) if ssh_address is not None else None,
                 )
+                if management is not None:
+                    host.pools["management"] = management
                 hosts[name_text] = host
                 if address is not None:
                     other = by_address.get(int(address))
                     if other is not None:
                         problems.append(
                             problem(
-                                ip_where,
-                                f"{path}.ip",
-                                f"{_show(ip_value)} is already the address of host {other[0]} "
-                                f"({other[2]}.ip at {at(other[1])}); expected a unique address",
+                                mgmt_where,
+                                f"{path}.{management_key}",
+                                f"{_show(mgmt_value)} is already the address of host {other[0]} "
+                                f"({other[2]} at {at(other[1])}); expected a unique address",
                             )
                         )
                     else:
-                        by_address[int(address)] = (name_text, ip_where, path)
+                        by_address[int(address)] = (
+                            name_text,
+                            mgmt_where,
+                            f"{path}.{management_key}",
+                        )
             elif address is not None and host.ip is not None and int(address) != host.ip_int:
                 first_path = f"{host.config_groups[0]}.{name_text}.ip" if host.config_groups else ""
                 problems.append(
                     problem(
-                        ip_where,
-                        f"{path}.ip",
-                        f"{_show(ip_value)} differs from {_show(host.ip)} given for the same host "
-                        f"({first_path} at {at(host.ip_where)}); expected one address per host",
+                        mgmt_where,
+                        f"{path}.{management_key}",
+                        f"{_show(mgmt_value)} differs from {_show(host.ip)} given for the same "
+                        f"host ({first_path} at {at(host.ip_where)}); expected one address per "
+                        "host",
                     )
                 )
             host.config_groups.append(group)
             host.components = tuple(sorted({*host.components, *components}))
+            host.extra_groups = tuple(sorted({*host.extra_groups, *extra_groups}))
             host.deployed = host.deployed or bool(components)
-            for var, value in (container_vars or {}).items():
-                var_where = container_vars.where[var]
+            for var, value in container_vars.items():
+                var_where, vars_key = container_vars.where[var]
                 if var in RESERVED_HOST_VARS:
                     problems.append(
                         problem(
                             var_where,
-                            f"{path}.container_vars.{var}",
+                            f"{path}.{vars_key}.{var}",
                             "Strata sets this host var itself; expected another variable name",
                         )
                     )
@@ -884,7 +1349,7 @@ def _hosts(merged, networks, problems, warnings):
                 if applies:
                     one = YamlMap({var: value})
                     one.where[var] = var_where
-                    _merge_vars(host.host_vars, one, f"{path}.container_vars", problems)
+                    _merge_vars(host.host_vars, one, f"{path}.{vars_key}", problems)
     if ignored_groups:
         only_there = sorted(h.name for h in hosts.values() if not h.deployed and h.config_groups)
         note = (
@@ -895,6 +1360,12 @@ def _hosts(merged, networks, problems, warnings):
         warnings.append(
             f"{at(merged.group_where[ignored_groups[0]])}: groups Strata does not deploy are "
             f"ignored: {', '.join(ignored_groups)}{note}"
+        )
+    if underscored:
+        warnings.append(
+            f"host names with '_' are not valid DNS names (RFC 1123): accepted, as OSA does, "
+            f"because /etc/hosts resolves them, but DNS and TLS certificates will not: "
+            f"{', '.join(underscored)}"
         )
     return hosts
 
@@ -920,12 +1391,14 @@ def _bind_groups(name):
 
 
 def _provider_networks(overrides, networks, management_bridge, problems):
-    """Validate global_overrides.provider_networks; return {network: extra component groups}."""
+    """Validate global_overrides.provider_networks; return ({role: extra component groups},
+    roles every host needs, bridges, [(network, reference_group)] for networks Strata assigns)."""
     extra = {name: set() for name in ASSIGNED_NETWORKS}
     all_hosts = set()
+    refs = []
     value = overrides.get("provider_networks")
     if value is None:
-        return extra, all_hosts, []
+        return extra, all_hosts, [], refs
     base_where = overrides.where.get("provider_networks")
     if not isinstance(value, YamlList):
         problems.append(
@@ -935,7 +1408,7 @@ def _provider_networks(overrides, networks, management_bridge, problems):
                 f"{_show(value)} is not a list; expected a list of '- network: {{...}}' items",
             )
         )
-        return extra, all_hosts, []
+        return extra, all_hosts, [], refs
     bridges = []
     for index, item in enumerate(value):
         path = f"global_overrides.provider_networks[{index}]"
@@ -979,13 +1452,39 @@ def _provider_networks(overrides, networks, management_bridge, problems):
                     )
                 )
                 canonical = None
+        role = networks[canonical].role if canonical is not None else None
         is_management = (
             any(
                 net.get(flag) is True
                 for flag in ("is_management_address", "is_container_address", "is_ssh_address")
             )
-            or canonical == "management"
+            or role == "management"
         )
+        if (
+            (is_management or role in ASSIGNED_NETWORKS)
+            and isinstance(bridge, str)
+            and not _BRIDGE_NAME.fullmatch(bridge)
+        ):
+            problems.append(
+                problem(
+                    net.where["container_bridge"],
+                    f"{path}.container_bridge",
+                    f"{_show(bridge)} is not a Linux interface name; expected at most 15 "
+                    "letters, digits, '_', '.' or '-' (Strata creates this bridge)",
+                )
+            )
+        reference = net.get("reference_group")
+        if reference is not None and not isinstance(reference, str):
+            problems.append(
+                problem(
+                    net.where["reference_group"],
+                    f"{path}.reference_group",
+                    f"{_show(reference)} is not a group name; expected e.g. az1_all",
+                )
+            )
+            reference = None
+        if role in (*ASSIGNED_NETWORKS, "management") and canonical is not None:
+            refs.append((networks[canonical], reference))
         if is_management and isinstance(bridge, str) and bridge != management_bridge:
             problems.append(
                 problem(
@@ -1007,14 +1506,14 @@ def _provider_networks(overrides, networks, management_bridge, problems):
                 )
             )
             continue
-        if canonical in extra:
+        if role in extra:
             for bind in binds:
                 groups = _bind_groups(bind)
                 if groups is None:
-                    all_hosts.add(canonical)
+                    all_hosts.add(role)
                 else:
-                    extra[canonical].update(groups)
-    return extra, all_hosts, bridges
+                    extra[role].update(groups)
+    return extra, all_hosts, bridges, refs
 
 
 def _host_networks(host, extra, all_hosts):
@@ -1025,14 +1524,80 @@ def _host_networks(host, extra, all_hosts):
     return tuple(n for n in ASSIGNED_NETWORKS if n in needs)
 
 
-def _vips(overrides, networks, hosts_by_ip, where_overrides, problems):
-    """Validate the load balancer VIPs; return their integers (for the reserved set)."""
+def _pools(networks, refs):
+    """{role: [(Network, reference_group or None)]}: where each role's addresses come from. A
+    network with its canonical name (storage, ...) serves every host; one that a provider
+    network names with a reference_group serves that group's hosts."""
+    pools = {}
+    for key, net in networks.items():
+        if key in NETWORK_NAMES and net.role is not None:
+            pools.setdefault(net.role, []).append((net, None))
+    for net, reference in refs:
+        entry = (net, reference)
+        if entry not in pools.get(net.role, []) and not (
+            reference is None and (net, None) in pools.get(net.role, [])
+        ):
+            pools.setdefault(net.role, []).append(entry)
+    return pools
+
+
+def _host_group_names(host):
+    names = {_normal(g) for g in host.config_groups}
+    names.update(host.extra_groups)
+    names.update(host.components)
+    names.update(p for p, children in PARENT_GROUPS.items() if set(children) & set(host.components))
+    return names
+
+
+def _choose_pools(hosts, pools, problems):
+    """Each deployed host's network for every assigned role it needs: the pool whose
+    reference_group holds it, else one without a reference_group."""
+    for host in hosts.values():
+        names = None
+        for role in host.networks:
+            candidates = pools.get(role, [])
+            if not candidates:
+                continue  # reported by _required_networks (or replication falls back to storage)
+            names = names if names is not None else _host_group_names(host)
+            chosen = next(
+                (n for n, ref in candidates if ref is not None and _normal(ref) in names), None
+            )
+            if chosen is None:
+                chosen = next((n for n, ref in candidates if ref is None), None)
+            if chosen is None:
+                offered = ", ".join(f"{n.name} (reference_group {ref})" for n, ref in candidates)
+                problems.append(
+                    problem(
+                        host.where,
+                        f"{host.config_groups[0]}.{host.name}",
+                        f"needs a {role} address but no {role} network serves it: {offered}; "
+                        "expected the host in one of those groups, or a provider network without "
+                        "reference_group",
+                    )
+                )
+                continue
+            host.pools[role] = chosen
+
+
+def _vips(
+    overrides, networks, hosts_by_ip, where_overrides, problems, warnings, lb_hosts, user_vars
+):
+    """Validate the load balancer VIPs; return their integers (for the reserved set), and write
+    the normalized addresses back (no stray whitespace reaches endpoint URLs).
+
+    The internal VIP must be an IPv4 address in a management network when Strata deploys the
+    load balancer (keepalived holds it; `haproxy_server_internal_vip_address` in
+    user_variables may give that address instead); without haproxy hosts it may be a DNS name
+    (an external load balancer). The external VIP may be an IPv4 address, a DNS name, or a Jinja
+    expression Ansible resolves at run time (OSA's aio)."""
     reserved = []
-    management = networks.get("management")
+    management_nets = _role_networks(networks, "management")
+    lb_override = user_vars.get("haproxy_server_internal_vip_address")
     for key, what in (
         ("internal_lb_vip_address", "the internal load balancer VIP"),
         ("external_lb_vip_address", "the external load balancer VIP"),
     ):
+        internal = key.startswith("internal")
         path = f"global_overrides.{key}"
         value = overrides.get(key)
         if value is None:
@@ -1041,7 +1606,7 @@ def _vips(overrides, networks, hosts_by_ip, where_overrides, problems):
                     where_overrides,
                     path,
                     f"missing; expected {what}: an IP address"
-                    + (" in cidr_networks.management" if key.startswith("internal") else "")
+                    + (" in cidr_networks.management" if internal else "")
                     + " or a DNS name",
                 )
             )
@@ -1049,7 +1614,18 @@ def _vips(overrides, networks, hosts_by_ip, where_overrides, problems):
         where = overrides.where[key]
         address = _parse_ip(value)
         if address is None:
-            if not _valid_hostname(value) or re.fullmatch(r"[0-9.]+", str(value)):
+            text = value.strip() if isinstance(value, str) else value
+            if not internal and isinstance(text, str) and "{{" in text and "}}" in text:
+                warnings.append(
+                    problem(
+                        where,
+                        path,
+                        f"{_show(value)} is a Jinja expression: not checked here; Ansible "
+                        "resolves it at run time",
+                    )
+                )
+                continue
+            if not _valid_hostname(text):
                 problems.append(
                     problem(
                         where,
@@ -1057,39 +1633,99 @@ def _vips(overrides, networks, hosts_by_ip, where_overrides, problems):
                         f"{_show(value)} is neither an IP address nor a DNS name; expected {what}",
                     )
                 )
+                continue
+            if internal and lb_hosts and _parse_ip(lb_override) is None:
+                problems.append(
+                    problem(
+                        where,
+                        path,
+                        f"{_show(value)} is a DNS name, but keepalived on the haproxy hosts "
+                        f"({', '.join(h.name for h in lb_hosts)}) must hold an address; expected "
+                        "an IPv4 address in the management network (or set "
+                        "haproxy_server_internal_vip_address in user_variables.yml)",
+                    )
+                )
+                continue
+            if internal and not lb_hosts:
+                warnings.append(
+                    problem(
+                        where,
+                        path,
+                        f"{_show(value)} is a DNS name and Strata deploys no load balancer (no "
+                        "haproxy hosts): the services' internal endpoints use it as given",
+                    )
+                )
+            overrides[key] = text
             continue
-        reserved.append(int(address))
-        inside = management is not None and management.first <= int(address) <= management.last
-        if key.startswith("internal") and management is not None and not inside:
+        if address.version != 4:
             problems.append(
                 problem(
                     where,
                     path,
-                    f"{_show(value)} is outside cidr_networks.{management.name} "
-                    f"({management.cidr}); expected a usable address in it (haproxy and "
-                    "keepalived hold it on the management bridge)",
+                    f"{_show(value)} is an IPv6 address; expected an IPv4 address (keepalived "
+                    "and the roles' settings are IPv4-only)"
+                    + ("" if internal else ", or a DNS name"),
+                )
+            )
+            continue
+        overrides[key] = str(address)
+        reserved.append(int(address))
+        inside = any(n.first <= int(address) <= n.last for n in management_nets)
+        if internal and management_nets and not inside:
+            wanted = " or ".join(f"cidr_networks.{n.name} ({n.cidr})" for n in management_nets)
+            problems.append(
+                problem(
+                    where,
+                    path,
+                    f"{_show(value)} is outside {wanted}; expected a usable address in it "
+                    "(haproxy and keepalived hold it on the management bridge)",
                 )
             )
         owner = hosts_by_ip.get(int(address))
-        if owner is not None:
-            problems.append(
+        if owner is None:
+            continue
+        if internal and [h.name for h in lb_hosts] == [owner.name]:
+            warnings.append(
                 problem(
                     where,
                     path,
-                    f"{_show(value)} is already the address of host {owner.name} "
-                    f"({owner.config_groups[0]}.{owner.name}.ip at {at(owner.ip_where)}); "
-                    "expected an address no host uses",
+                    f"{_show(value)} is the address of {owner.name}, the only haproxy host: "
+                    "accepted (no keepalived, no failover); add haproxy hosts and a VIP of its "
+                    "own for high availability",
                 )
             )
+            continue
+        problems.append(
+            problem(
+                where,
+                path,
+                f"{_show(value)} is already the address of host {owner.name} "
+                f"({owner.config_groups[0]}.{owner.name}.ip at {at(owner.ip_where)}); "
+                "expected an address no host uses",
+            )
+        )
     return reserved
 
 
-def _int_between(value, low, high):
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+def _swift_where(swift, keys, fallback):
+    """(file, line) of the value at ``keys`` below ``swift`` (the nearest known position)."""
+    where = fallback
+    node = swift
+    for key in keys:
+        if isinstance(node, YamlMap) and key in node:
+            where = node.where.get(key, where)
+            node = node[key]
+        elif isinstance(node, YamlList) and isinstance(key, int) and key < len(node):
+            where = node.where[key]
+            node = node[key]
+        else:
+            break
+    return where
 
 
-def _swift(overrides, hosts, problems):
-    """Validate global_overrides.swift against the swift hosts."""
+def _swift(overrides, hosts, problems, warnings):
+    """Validate global_overrides.swift and every swift host's swift_vars (strata.swift_config:
+    the same rules the swift roles apply)."""
     swift = overrides.get("swift")
     swift_hosts = [h for h in hosts.values() if "swift_storage" in h.components]
     base = "global_overrides.swift"
@@ -1104,195 +1740,65 @@ def _swift(overrides, hosts, problems):
                 )
             )
         return
+    swift_where = overrides.where["swift"]
     if not isinstance(swift, YamlMap):
         problems.append(
-            problem(
-                overrides.where["swift"],
-                base,
-                f"{_show(swift)} is not a mapping; expected swift settings",
-            )
+            problem(swift_where, base, f"{_show(swift)} is not a mapping; expected swift settings")
         )
         return
-    where = swift.where
+    before = len(problems)
 
-    part_power = swift.get("part_power")
-    low, high = PART_POWER_RANGE
-    if part_power is None:
-        if swift_hosts:
-            problems.append(
-                problem(
-                    overrides.where["swift"],
-                    f"{base}.part_power",
-                    f"missing; expected an integer from {low} to {high} (2^part_power partitions)",
-                )
-            )
-    elif not _int_between(part_power, low, high):
+    def report(found, root, root_where, prefix, into):
+        for keys, text in found:
+            where = _swift_where(root, keys, root_where)
+            into.append(problem(where, swift_config.dotted((prefix, *keys)), text))
+
+    found, notes = swift_config.settings_problems(swift)
+    report(found, swift, swift_where, base, problems)
+    report(notes, swift, swift_where, base, warnings)
+    low, high = swift_config.PART_POWER_RANGE
+    if swift_hosts and "part_power" not in swift:
         problems.append(
             problem(
-                where["part_power"],
+                swift_where,
                 f"{base}.part_power",
-                f"{_show(part_power)} is not valid; expected an integer from {low} to {high} "
-                "(2^part_power partitions)",
+                f"missing; expected an integer from {low} to {high} (2^part_power partitions)",
             )
         )
 
-    min_part_hours = swift.get("min_part_hours")
-    if min_part_hours is not None and not _int_between(min_part_hours, 0, 10**6):
-        problems.append(
-            problem(
-                where["min_part_hours"],
-                f"{base}.min_part_hours",
-                f"{_show(min_part_hours)} is not valid; expected an integer of hours >= 0",
-            )
-        )
-
-    # Replica counts: global, per ring (account, container) and per storage policy.
-    replica_settings = []  # (where, path, value)
-
-    def collect(mapping, path):
-        for key in ("replicas", "repl_number"):
-            if key in mapping:
-                replica_settings.append((mapping.where[key], f"{path}.{key}", mapping[key]))
-
-    collect(swift, base)
-    if not any(key in swift for key in ("replicas", "repl_number")):
-        replica_settings.append((None, f"{base}.replicas", SWIFT_DEFAULT_REPLICAS))
-    for ring in ("account", "container"):
-        if isinstance(swift.get(ring), YamlMap):
-            collect(swift[ring], f"{base}.{ring}")
-    policies = swift.get("storage_policies")
-    if policies is not None:
-        _swift_policies(policies, swift, base, collect, problems)
-
-    global_drives = swift.get("drives", [])
-    if not isinstance(global_drives, list) or not all(
-        isinstance(d, dict) and isinstance(d.get("name"), str) for d in global_drives
-    ):
-        problems.append(
-            problem(
-                where.get("drives", swift.origin),
-                f"{base}.drives",
-                f"{_show(global_drives)} is not a list of drives; expected e.g. "
-                "[{name: sdc}, {name: sdd}]",
-            )
-        )
-        global_drives = []
-
-    zones = set()
+    drives_by_host = {}
     hosts_without_drives = []
-    default_zone = (swift.get("region", 1), swift.get("zone", 0))
     for host in swift_hosts:
-        swift_vars = host.host_vars.get("swift_vars") or {}
-        if not isinstance(swift_vars, dict):
-            swift_vars = {}
-        host_zone = (
-            swift_vars.get("region", default_zone[0]),
-            swift_vars.get("zone", default_zone[1]),
-        )
-        drives = swift_vars.get("drives") or global_drives
+        swift_vars = host.host_vars.get("swift_vars")
+        vars_where = host.host_vars.where.get("swift_vars", host.where)
+        prefix = f"{host.config_groups[0]}.{host.name}.container_vars.swift_vars"
+        found, notes = swift_config.host_problems(swift_vars)
+        report(found, swift_vars, vars_where, prefix, problems)
+        report(notes, swift_vars, vars_where, prefix, warnings)
+        drives = swift_config.host_drives(swift, swift_vars)
+        drives_by_host[host.name] = drives
         if not drives:
             hosts_without_drives.append(host.name)
-        for drive in drives if isinstance(drives, list) else []:
-            if isinstance(drive, dict):
-                region = drive.get("region", host_zone[0])
-                zone = drive.get("zone", host_zone[1])
-                zones.add((str(region), str(zone)))  # str: a stray list must not crash this
     if hosts_without_drives:
         problems.append(
             problem(
-                where.get("drives", swift.origin),
+                swift.where.get("drives", swift.origin),
                 f"{base}.drives",
                 f"no drives for swift hosts {', '.join(hosts_without_drives)}; expected "
                 "global_overrides.swift.drives or container_vars.swift_vars.drives",
             )
         )
-    if not swift_hosts:
-        return
-    zone_names = ", ".join(f"r{r}z{z}" for r, z in sorted(zones))
-    for setting_where, path, value in replica_settings:
-        shown_where = setting_where or where.get("part_power", swift.origin)
-        if not _int_between(value, 1, 100):
-            problems.append(
-                problem(shown_where, path, f"{_show(value)} is not valid; expected an integer >= 1")
-            )
-        elif value > len(zones):
-            problems.append(
-                problem(
-                    shown_where,
-                    path,
-                    f"{value} replicas is more than the {len(zones)} swift zones available "
-                    f"({zone_names}); expected at most {len(zones)}, or more zones "
-                    "(container_vars.swift_vars.zone per host, or zone per drive)",
-                )
-            )
-
-
-def _swift_policies(policies, swift, base, collect, problems):
-    path = f"{base}.storage_policies"
-    if not isinstance(policies, YamlList):
+    if not swift_hosts or len(problems) > before:
+        return  # capacity means little while drives or replica counts are wrong
+    found, risky = swift_config.capacity_problems(swift, drives_by_host)
+    shown = swift.where.get("part_power", swift.origin)
+    for keys, text in found:
         problems.append(
-            problem(
-                swift.where["storage_policies"],
-                path,
-                f"{_show(policies)} is not a list; expected '- policy: {{name, index}}' items",
-            )
+            problem(_swift_where(swift, keys, shown), swift_config.dotted((base, *keys)), text)
         )
-        return
-    indexes = {}
-    defaults = []
-    for index, item in enumerate(policies):
-        item_path = f"{path}[{index}].policy"
-        policy = item.get("policy") if isinstance(item, YamlMap) else None
-        if not isinstance(policy, YamlMap):
-            problems.append(
-                problem(
-                    policies.where[index],
-                    f"{path}[{index}]",
-                    f"{_show(item)} is not a '- policy: {{...}}' item; expected name and index",
-                )
-            )
-            continue
-        if not isinstance(policy.get("name"), str):
-            problems.append(
-                problem(
-                    policy.where.get("name", policy.origin),
-                    f"{item_path}.name",
-                    f"{_show(policy.get('name'))} is not a policy name; expected a string",
-                )
-            )
-        policy_index = policy.get("index")
-        if not _int_between(policy_index, 0, 2**31):
-            problems.append(
-                problem(
-                    policy.where.get("index", policy.origin),
-                    f"{item_path}.index",
-                    f"{_show(policy_index)} is not a policy index; expected an integer >= 0",
-                )
-            )
-        elif policy_index in indexes:
-            problems.append(
-                problem(
-                    policy.where["index"],
-                    f"{item_path}.index",
-                    f"{policy_index} is also the index of storage_policies[{indexes[policy_index]}]"
-                    "; expected unique indexes",
-                )
-            )
-        else:
-            indexes[policy_index] = index
-        if policy.get("default") is True:
-            defaults.append(index)
-        if policy.get("policy_type", "replication") == "replication":
-            collect(policy, item_path)
-    if 0 not in indexes or len(defaults) != 1:
-        problems.append(
-            problem(
-                swift.where["storage_policies"],
-                path,
-                f"{len(defaults)} default policies and "
-                f"{'an' if 0 in indexes else 'no'} index 0; expected exactly one policy with "
-                "default: true and one with index: 0",
-            )
+    for keys, text in risky:
+        warnings.append(
+            problem(_swift_where(swift, keys, shown), swift_config.dotted((base, *keys)), text)
         )
 
 
@@ -1304,8 +1810,8 @@ def _cluster_sizes(hosts, merged, warnings):
             if group in members:
                 members[group].append(host.name)
     for config_group in merged.groups:
-        canonical = _KNOWN_GROUPS.get(_normal(config_group))
-        for component in HOST_GROUPS.get(canonical, ()):
+        components = merged.memberships.get(config_group, ((),))[0]
+        for component in components:
             if component in feeding:
                 feeding[component].append(config_group)
     for group in CLUSTERED_GROUPS:
@@ -1343,7 +1849,7 @@ def _required_networks(hosts, networks, main_file, merged, problems):
         for net in host.networks:
             needed.setdefault(net, set()).update(host.config_groups)
     where = next(iter(merged.cidr_networks.values()), (None, (str(main_file), None)))[1]
-    if "storage" in needed and "storage" not in networks:
+    if "storage" in needed and not _role_networks(networks, "storage"):
         problems.append(
             problem(
                 where,
@@ -1357,11 +1863,12 @@ def _required_networks(hosts, networks, main_file, merged, problems):
 def pool_shortfalls(networks, reserved, hosts):
     """(network, needed, free) for each assigned network whose pool is too small."""
     short = []
-    for name in ASSIGNED_NETWORKS:
-        net = networks.get(name)
-        if net is None:
+    for net in networks.values():
+        if net.role not in ASSIGNED_NETWORKS:
             continue
-        needed = sum(1 for h in hosts.values() if name in h.networks)
+        needed = sum(1 for h in hosts.values() if h.pools.get(net.role) is net)
+        if not needed:
+            continue
         free = net.size - reserved_count(reserved, net.first, net.last)
         if needed > free:
             short.append((net, needed, free))
@@ -1381,7 +1888,7 @@ def reserved_count(ranges, first, last):
 def _user_variable_files(config_dir, problems):
     files = sorted(config_dir.glob("user_variables*.yml"))
     for path in files:
-        data = read_yaml(path, problems)
+        data = read_yaml(path, problems, string_keys=False)
         if data is not None and not isinstance(data, dict):
             problems.append(
                 f"{path}: top level is a {type(data).__name__}; expected a mapping of variables"
@@ -1408,12 +1915,91 @@ def load(config_dir=None):
         return _load(config_dir_from(config_dir))
 
 
+@dataclass
+class Loading:
+    """What the checks of CHECKS see: the merged files and what earlier steps found. A check
+    appends messages to ``problems`` (errors) and ``warnings``."""
+
+    config_dir: Path
+    main_file: Path
+    merged: _Merged
+    networks: dict
+    overrides: YamlMap
+    all_hosts: dict  # every host, deployed or not
+    hosts: dict  # deployed hosts, sorted by name
+    env: EnvD
+    user_vars: dict
+    problems: list
+    warnings: list
+
+
+def _check_required_networks(state):
+    _required_networks(state.hosts, state.networks, state.main_file, state.merged, state.problems)
+
+
+def _check_swift(state):
+    _swift(state.overrides, state.hosts, state.problems, state.warnings)
+
+
+def _check_cluster_sizes(state):
+    _cluster_sizes(state.hosts, state.merged, state.warnings)
+
+
+def _check_ceph(state):
+    ceph_config.check(state.overrides, state.hosts, state.networks, state.problems, state.warnings)
+
+
+def _check_cinder(state):
+    from strata import cinder_config  # imported here: it imports this module
+
+    cinder_config.check(state.overrides, state.hosts, state.problems, state.warnings)
+
+
+def _check_glance(state):
+    glance_config.check(state.overrides, state.hosts, state.problems)
+
+
+def _check_some_hosts(state):
+    if not state.hosts:
+        state.warnings.append(
+            f"{state.main_file}: no hosts that Strata deploys; the inventory is empty (expected "
+            "NAME_hosts groups such as shared-infra_hosts with hosts)"
+        )
+
+
+# The checks that run once hosts, networks and addresses are known, in order: each takes the
+# Loading state and appends to its problems and warnings. A new area adds its function here
+# (e.g. Ceph's settings: a module that imports strata.config is added from the end of this file,
+# after everything it needs is defined, to keep the import order simple).
+CHECKS = [
+    _check_required_networks,
+    _check_swift,
+    _check_ceph,
+    _check_cinder,
+    _check_glance,
+    _check_cluster_sizes,
+    _check_some_hosts,
+]
+
+
+def _user_values(files):
+    """The top-level values of user_variables*.yml (later files win), for the few settings the
+    config check needs."""
+    values = {}
+    for path in files:
+        data = read_yaml(path, [], string_keys=False)
+        if isinstance(data, dict):
+            values.update(data)
+    return values
+
+
 def _load(config_dir):
     problems = []
     warnings = []
     files = _files(config_dir, problems)
     docs = [(path, read_yaml(path, problems)) for path in files]
     user_files = _user_variable_files(config_dir, problems) if files else []
+    env = _env_d(config_dir, problems) if files else EnvD()
     if problems:
         # A file that does not parse leaves the rest without meaning: report what we have.
         raise ValidationError(problems)
@@ -1422,7 +2008,7 @@ def _load(config_dir):
 
     networks, net_warnings = _networks(merged, problems)
     warnings.extend(net_warnings)
-    if "management" not in networks and not any(
+    if not _role_networks(networks, "management") and not any(
         NETWORK_ALIASES.get(n, n) == "management" for n in merged.cidr_networks
     ):
         problems.append(
@@ -1433,33 +2019,49 @@ def _load(config_dir):
                 "(OSA's name 'container' is accepted)",
             )
         )
-    used = _used_ips(merged, networks, problems)
+    used = _used_ips(merged, networks, problems, warnings)
 
     overrides = merged.global_overrides
     overrides_where = merged.global_where or (str(main_file), None)
     overrides.origin = overrides.origin or overrides_where
     management_bridge = overrides.get("management_bridge", "br-mgmt")
-    if not isinstance(management_bridge, str) or not management_bridge:
+    if not isinstance(management_bridge, str) or not _BRIDGE_NAME.fullmatch(management_bridge):
         problems.append(
             problem(
                 overrides.where["management_bridge"],
                 "global_overrides.management_bridge",
-                f"{_show(management_bridge)} is not a bridge name; expected e.g. br-mgmt",
+                f"{_show(management_bridge)} is not a bridge name; expected e.g. br-mgmt: at most "
+                "15 letters, digits, '_', '.' or '-' (a Linux interface name)",
             )
         )
 
-    all_hosts = _hosts(merged, networks, problems, warnings)
-    extra, everyone, bridges = _provider_networks(overrides, networks, management_bridge, problems)
+    all_hosts = _hosts(merged, networks, env, problems, warnings)
+    extra, everyone, bridges, refs = _provider_networks(
+        overrides, networks, management_bridge, problems
+    )
     for host in all_hosts.values():
         if host.deployed:
             host.networks = _host_networks(host, extra, everyone)
     hosts = {name: all_hosts[name] for name in sorted(all_hosts) if all_hosts[name].deployed}
+    pools = _pools(networks, refs)
+    _choose_pools(hosts, pools, problems)
 
     swift = overrides.get("swift")
-    if bridges and isinstance(swift, YamlMap):
+    if isinstance(swift, YamlMap):
         for key in ("storage_network", "replication_network", "repl_network"):
             value = swift.get(key)
-            if value is not None and value not in bridges:
+            if value is None:
+                continue
+            if not isinstance(value, str) or not _BRIDGE_NAME.fullmatch(value):
+                problems.append(
+                    problem(
+                        swift.where[key],
+                        f"global_overrides.swift.{key}",
+                        f"{_show(value)} is not a bridge name; expected at most 15 letters, "
+                        "digits, '_', '.' or '-'",
+                    )
+                )
+            elif bridges and value not in bridges:
                 problems.append(
                     problem(
                         swift.where[key],
@@ -1470,13 +2072,28 @@ def _load(config_dir):
                 )
 
     hosts_by_ip = {h.ip_int: h for h in all_hosts.values() if h.ip_int is not None}
-    vip_ints = _vips(overrides, networks, hosts_by_ip, overrides_where, problems)
+    lb_hosts = [h for h in hosts.values() if "haproxy_all" in h.components]
+    user_vars = _user_values(user_files)
+    vip_ints = _vips(
+        overrides, networks, hosts_by_ip, overrides_where, problems, warnings, lb_hosts, user_vars
+    )
     reserved = merge_ranges(used + [(v, v) for v in vip_ints])
 
-    _required_networks(hosts, networks, main_file, merged, problems)
-    _swift(overrides, hosts, problems)
-    glance_config.check(overrides, hosts, problems)
-    _cluster_sizes(hosts, merged, warnings)
+    state = Loading(
+        config_dir=config_dir,
+        main_file=main_file,
+        merged=merged,
+        networks=networks,
+        overrides=overrides,
+        all_hosts=all_hosts,
+        hosts=hosts,
+        env=env,
+        user_vars=user_vars,
+        problems=problems,
+        warnings=warnings,
+    )
+    for check in CHECKS:
+        check(state)
     for net, needed, free in pool_shortfalls(networks, reserved, hosts):
         problems.append(
             problem(
@@ -1499,5 +2116,6 @@ def _load(config_dir):
         global_overrides=overrides,
         hosts=hosts,
         ignored_hosts=sorted(h for h in all_hosts if not all_hosts[h].deployed),
+        pools={role: [n for n, _ in entries] for role, entries in pools.items()},
     )
     return config, warnings

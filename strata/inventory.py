@@ -36,18 +36,28 @@ def state_path(config_dir):
 def read_state(path):
     """The state's host records: {host: {network: address}}; {} when there is no file."""
     path = Path(path)
+    restore = f"Restore it from {path.name}.1 (the newest backup)"
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise StrataError(f"{path}: cannot read the inventory state: {exc.strerror}") from None
     try:
-        data = json.loads(text)
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise StrataError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); expected Strata's "
+            f"inventory state (JSON). {restore}"
+        ) from None
+    except RecursionError:
+        raise StrataError(
+            f"{path}: nested too deep to read; expected Strata's inventory state. {restore}"
+        ) from None
     except ValueError as exc:
         raise StrataError(
             f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); expected Strata's inventory state. "
-            f"Restore it from {path.name}.1 (the newest backup)"
+            f"{restore}"
         ) from None
     version = data.get("version") if isinstance(data, dict) else None
     hosts = data.get("hosts") if isinstance(data, dict) else None
@@ -56,6 +66,15 @@ def read_state(path):
             f"{path}: version {version!r} with hosts of type {type(hosts).__name__}; expected "
             f"version {STATE_VERSION} and a hosts mapping (Strata's inventory state)"
         )
+    for name, record in hosts.items():
+        bad = not isinstance(record, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in record.items()
+        )
+        if bad:
+            raise StrataError(
+                f"{path}: hosts.{name}: {json.dumps(record)[:80]} is not a host record; expected "
+                f'{{"NETWORK": "ADDRESS", ...}} (Strata\'s inventory state). {restore}'
+            )
     return hosts
 
 
@@ -118,7 +137,7 @@ def _to_text(value, version):
 def _to_int(text):
     try:
         return int(netaddr.IPAddress(text))
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+    except (netaddr.AddrFormatError, ValueError, TypeError, AttributeError):
         return None
 
 
@@ -146,6 +165,59 @@ def _in_reserved(reserved, value):
     return any(lo <= value <= hi for lo, hi in reserved)
 
 
+def _assign_pool(config, net, network_name, state_hosts, new_state, addresses, warnings, problems):
+    """Addresses of one pool: kept ones from the state, then the lowest free ones."""
+    needing = [name for name, host in config.hosts.items() if host.pools.get(network_name) is net]
+    taken = {}
+    # Kept addresses: removed hosts first (they cannot move), then current hosts.
+    order = [n for n in new_state if n not in config.hosts] + needing
+    for name in order:
+        record = state_hosts.get(name)
+        text = record.get(network_name) if isinstance(record, dict) else None
+        if text is None:
+            continue
+        value = _to_int(text)
+        removed = name not in config.hosts
+        if removed and (value is None or not net.first <= value <= net.last):
+            continue  # another pool's address (or stale: forgotten after the last pool)
+        reason = None
+        if value is None or not net.first <= value <= net.last:
+            reason = f"is outside cidr_networks.{net.name} ({net.cidr})"
+        elif _in_reserved(config.reserved, value):
+            reason = "is now in used_ips or a VIP"
+        elif value in taken:
+            reason = f"is also held by {taken[value]} in the state file"
+        if reason is None:
+            taken[value] = name
+            new_state[name][network_name] = _to_text(value, net.version)
+            if name in addresses:
+                addresses[name][network_name] = new_state[name][network_name]
+        elif not removed:
+            warnings.append(f"{name}: {network_name} address {text} {reason}; assigning a new one")
+        else:
+            new_state[name].pop(network_name, None)  # a removed host's stale address
+    missing = [name for name in needing if network_name not in addresses[name]]
+    if not missing:
+        return
+    free = _free_addresses(net, config.reserved, taken, len(missing))
+    if len(free) < len(missing):
+        problems.append(
+            strata_config.problem(
+                net.where,
+                f"cidr_networks.{net.name}",
+                f"pool exhausted: {len(missing)} hosts need a new {network_name} address but "
+                f"{net.cidr} has {len(free)} free (after used_ips, VIPs and the {len(taken)} "
+                "addresses held in the state file); expected a larger network, fewer "
+                "used_ips, or `strata inventory remove-host` for hosts that are gone",
+            )
+        )
+        return
+    for name, value in zip(missing, free, strict=True):
+        text = _to_text(value, net.version)
+        addresses[name][network_name] = text
+        new_state[name][network_name] = text
+
+
 def assign(config, state_hosts):
     """Decide every host's addresses.
 
@@ -165,61 +237,21 @@ def assign(config, state_hosts):
         new_state[name] = {"management": host.ip}
 
     for network_name in strata_config.ASSIGNED_NETWORKS:
-        net = config.networks.get(network_name)
-        if net is None:
-            continue
-        needing = [name for name, host in config.hosts.items() if network_name in host.networks]
-        taken = {}
-        # Kept addresses: removed hosts first (they cannot move), then current hosts.
-        order = [n for n in new_state if n not in config.hosts] + needing
-        for name in order:
-            record = state_hosts.get(name)
-            text = record.get(network_name) if isinstance(record, dict) else None
-            if text is None:
-                continue
-            value = _to_int(text)
-            reason = None
-            if value is None or not net.first <= value <= net.last:
-                reason = f"is outside cidr_networks.{net.name} ({net.cidr})"
-            elif _in_reserved(config.reserved, value):
-                reason = "is now in used_ips or a VIP"
-            elif value in taken:
-                reason = f"is also held by {taken[value]} in the state file"
-            if reason is None:
-                taken[value] = name
-                new_state[name][network_name] = _to_text(value, net.version)
-                if name in addresses:
-                    addresses[name][network_name] = new_state[name][network_name]
-            elif name in config.hosts:
-                warnings.append(
-                    f"{name}: {network_name} address {text} {reason}; assigning a new one"
-                )
-            else:
-                new_state[name].pop(network_name, None)  # a removed host's stale address
-        missing = [name for name in needing if network_name not in addresses[name]]
-        if not missing:
-            continue
-        free = _free_addresses(net, config.reserved, taken, len(missing))
-        if len(free) < len(missing):
-            available = len(free)
-            problems.append(
-                strata_config.problem(
-                    net.where,
-                    f"cidr_networks.{net.name}",
-                    f"pool exhausted: {len(missing)} hosts need a new {network_name} address but "
-                    f"{net.cidr} has {available} free (after used_ips, VIPs and the {len(taken)} "
-                    "addresses held in the state file); expected a larger network, fewer "
-                    "used_ips, or `strata inventory remove-host` for hosts that are gone",
-                )
+        pools = config.pools.get(network_name) or []
+        for net in pools:
+            _assign_pool(
+                config, net, network_name, state_hosts, new_state, addresses, warnings, problems
             )
-            continue
-        for name, value in zip(missing, free, strict=True):
-            text = _to_text(value, net.version)
-            addresses[name][network_name] = text
-            new_state[name][network_name] = text
+        # A removed host's address in none of the pools is stale: forget it.
+        for name in new_state:
+            if name in config.hosts:
+                continue
+            value = _to_int(new_state[name].get(network_name))
+            if pools and value is not None and not any(n.first <= value <= n.last for n in pools):
+                new_state[name].pop(network_name, None)
 
     # Without a replication network, swift replicates over the storage network (as in OSA).
-    if "replication" not in config.networks:
+    if not config.pools.get("replication"):
         for name, host in config.hosts.items():
             if "replication" in host.networks and "storage" in addresses[name]:
                 addresses[name]["replication"] = addresses[name]["storage"]
@@ -237,21 +269,20 @@ DEFAULT_BRIDGES = {"management": "br-mgmt", "storage": "br-storage", "replicatio
 
 def network_bridges(config):
     """{network: bridge} for the bridged networks defined: the container_bridge of the first
-    provider network whose ip_from_q names the network, else management_bridge for management
-    and the default bridge for the others."""
+    provider network that draws from a network of that role (ip_from_q), else
+    management_bridge for management and the default bridge for the others."""
     overrides = config.global_overrides
+    roles = {net.name: net.role for net in config.networks.values()}
     bridges = {}
     for entry in overrides.get("provider_networks") or []:
         net = entry["network"]
-        queue = strata_config.NETWORK_ALIASES.get(net.get("ip_from_q"), net.get("ip_from_q"))
-        if queue in DEFAULT_BRIDGES:
-            bridges.setdefault(queue, net["container_bridge"])
+        queue = net.get("ip_from_q")
+        role = roles.get(queue, strata_config.NETWORK_ALIASES.get(queue, queue))
+        if role in DEFAULT_BRIDGES:
+            bridges.setdefault(role, net["container_bridge"])
     defaults = {**DEFAULT_BRIDGES, "management": overrides.get("management_bridge", "br-mgmt")}
-    return {
-        name: bridges.get(name, defaults[name])
-        for name in DEFAULT_BRIDGES
-        if name in config.networks
-    }
+    present = {net.role for net in config.networks.values()}
+    return {name: bridges.get(name, defaults[name]) for name in DEFAULT_BRIDGES if name in present}
 
 
 def all_vars(config):
@@ -274,22 +305,32 @@ def all_vars(config):
 def build(config, addresses):
     """The inventory as Ansible's script plugin expects it (`--list` output)."""
     hostvars = {}
+    # A host whose network is not the one of the group var (L3 pods, availability zones) gets
+    # its own NETWORK_cidr.
+    shared = {name: net for name, net in config.networks.items() if name in DEFAULT_BRIDGES}
     for name, host in config.hosts.items():
         host_vars = dict(host.host_vars)
-        host_vars["ansible_host"] = host.ip
+        host_vars["ansible_host"] = host.ssh_ip or host.ip
         host_vars["management_address"] = host.ip
         for network_name, text in addresses[name].items():
             host_vars[f"{network_name}_address"] = text
+        for role, net in host.pools.items():
+            if shared.get(role) is not net:
+                host_vars[f"{role}_cidr"] = net.cidr
         hostvars[name] = host_vars
     inventory = {"_meta": {"hostvars": hostvars}}
     for group, members in config.group_members().items():
         inventory[group] = {"hosts": members}
     for parent, children in strata_config.PARENT_GROUPS.items():
         inventory[parent] = {"children": list(children)}
+    extra = config.extra_groups()
+    for group, members in extra.items():
+        inventory.setdefault(group, {"hosts": members})
     top = sorted(
         set(strata_config.COMPONENT_GROUPS)
         - {c for cs in strata_config.PARENT_GROUPS.values() for c in cs}
         | set(strata_config.PARENT_GROUPS)
+        | set(extra)
     )
     inventory["all"] = {"children": ["ungrouped", *top], "vars": all_vars(config)}
     inventory["ungrouped"] = {"hosts": []}

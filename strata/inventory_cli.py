@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from strata import config as strata_config
-from strata import inventory
+from strata import inventory, placement
 
 NOT_KEPT_MARK = "*"
 
@@ -31,6 +31,7 @@ def register(subparsers):
     ):
         sub = commands.add_parser(name, parents=[common], help=text, description=text)
         sub.set_defaults(func=func)
+    placement.register(commands, common)
     remove = commands.add_parser(
         "remove-host",
         parents=[common],

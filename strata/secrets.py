@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from strata.config import config_dir_from as config_dir  # noqa: F401 (one lookup for all)
+from strata.config import yaml_limits_problem
 from strata.errors import StrataError, ValidationError
 
 SECRETS_FILE_NAME = "user_secrets.yml"
@@ -106,28 +107,41 @@ GENERATORS = {
     "cephx_key": cephx_key,
 }
 
+# Shortest values accepted from the operator. Passwords: 16 characters (a guessable password
+# gives a database or the admin API away; strata-ansible masks values in its logs only from 4
+# characters on). VRRP: its protocol limit is 8, so only 4 to 8.
+MIN_PASSWORD_LENGTH = 16
+MIN_VRRP_PASSWORD_LENGTH = 4
+MIN_HASH_SALT_LENGTH = 16
+
 PROBLEMS = {
-    "password": lambda value: length_problem(value, 1),
+    "password": lambda value: length_problem(value, MIN_PASSWORD_LENGTH),
     # keepalived uses only the first 8 characters of a VRRP PASS authentication string.
-    "vrrp_password": lambda value: length_problem(value, 1, 8),
+    "vrrp_password": lambda value: length_problem(value, MIN_VRRP_PASSWORD_LENGTH, 8),
     # RabbitMQ needs the cookie to be alphanumeric, up to 255 characters.
     "erlang_cookie": lambda value: length_problem(
         value, 20, 255, ALPHANUMERIC, "letters and digits"
     ),
-    "hash_salt": lambda value: length_problem(value, 1),
+    "hash_salt": lambda value: length_problem(value, MIN_HASH_SALT_LENGTH),
     "uuid": uuid_problem,
     "cephx_key": cephx_key_problem,
 }
 
 KINDS = {
-    "password": Kind("password", "32 random letters and digits", "a non-empty string"),
+    "password": Kind(
+        "password", "32 random letters and digits", f"at least {MIN_PASSWORD_LENGTH} characters"
+    ),
     "vrrp_password": Kind(
-        "vrrp_password", "8 random letters and digits", "1 to 8 characters (VRRP's limit)"
+        "vrrp_password",
+        "8 random letters and digits",
+        f"{MIN_VRRP_PASSWORD_LENGTH} to 8 characters (VRRP's limit)",
     ),
     "erlang_cookie": Kind(
         "erlang_cookie", "32 random uppercase letters", "20 to 255 letters and digits"
     ),
-    "hash_salt": Kind("hash_salt", "64 random hex digits", "a non-empty string"),
+    "hash_salt": Kind(
+        "hash_salt", "64 random hex digits", f"at least {MIN_HASH_SALT_LENGTH} characters"
+    ),
     "uuid": Kind("uuid", "a random UUID (version 4)", "a UUID"),
     "cephx_key": Kind(
         "cephx_key",
@@ -246,6 +260,12 @@ SECRETS = (
         "cephx_key",
         ("ceph_mon", "cinder", "nova"),
         "Ceph client.cinder key (nova attaches RBD volumes with it)",
+    ),
+    Secret(
+        "cinder_backup_ceph_client_key",
+        "cephx_key",
+        ("ceph_mon", "cinder"),
+        "Ceph client.cinder-backup key",
     ),
     Secret("glance_ceph_client_key", "cephx_key", ("ceph_mon", "glance"), "Ceph client.glance key"),
     Secret("nova_ceph_client_key", "cephx_key", ("ceph_mon", "nova"), "Ceph client.nova key"),
@@ -375,11 +395,16 @@ def yaml_error_place(exc):
 
 def parse_flat_yaml(path, text, vault_secrets=None):
     """The top-level mapping of a user_*.yml text ({} when empty)."""
+    too_much = yaml_limits_problem(text)
+    if too_much is not None:
+        raise StrataError(f"{path}: {too_much}")
     loader = _SecretsLoader(text, path, vault_secrets)
     try:
         data = loader.get_single_data()
     except yaml.YAMLError as exc:
-        raise StrataError(f"{path}: not valid YAML{yaml_error_place(exc)}") from exc
+        raise StrataError(f"{path}: not valid YAML{yaml_error_place(exc)}") from None
+    except RecursionError:
+        raise StrataError(f"{path}: nested too deep; expected flat `key: value` lines") from None
     finally:
         loader.dispose()
     if data is None:
@@ -408,7 +433,17 @@ def read_secrets_file(path, vault_secrets=None):
     path = Path(path)
     if not path.exists():
         return SecretsFile(path=path, text="", values={}, exists=False)
-    data = path.read_text(encoding="utf-8")
+    try:
+        data = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise StrataError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); expected a YAML file of "
+            "`name: value` lines (or one ansible-vault encrypted)"
+        ) from None
+    except OSError as exc:
+        raise StrataError(
+            f"{path}: cannot read: {exc.strerror}; expected a readable file of `name: value` lines"
+        ) from None
     vault_id = vault_secret = None
     if is_vault_encrypted(data):
         data, vault_id, vault_secret = decrypt(path, data, vault_secrets)
@@ -550,7 +585,7 @@ def generate(path, regen=(), force=False, vault_secrets=None):
 
     # The edit is line-oriented: prove it changed exactly what it should.
     try:
-        result = parse_flat_yaml(path, new_text)
+        result = parse_flat_yaml(path, new_text, vault_secrets)
     except StrataError:
         result = None
     expected = {**current.values, **new_values}

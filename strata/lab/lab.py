@@ -1,6 +1,7 @@
 """`strata lab up|down|status`: the steps, in order, with the state that makes `down` exact."""
 
 import concurrent.futures
+import contextlib
 import fcntl
 import json
 import os
@@ -44,7 +45,7 @@ def load_state():
 
 
 def save_state(state):
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    STATE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = STATE_DIR / "state.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
@@ -54,7 +55,8 @@ def save_state(state):
 @contextmanager
 def locked():
     """One lab command at a time on this machine."""
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    # 0700: the lab's state dir holds its ssh key and the hosts' disks.
+    STATE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     with open(STATE_DIR / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
@@ -131,7 +133,7 @@ def check(spec, spec_problems, state):
     problems = list(spec_problems)
     if os.geteuid() != 0:
         problems.append("the lab needs root (privileged LXC containers, bridges, iptables)")
-    problems += model.missing_tools(shutil.which)
+    problems += model.missing_requirements(shutil.which, os.path.exists)
     others = sum(
         len(r.get("loops", []))
         for n, r in state["hosts"].items()
@@ -139,6 +141,9 @@ def check(spec, spec_problems, state):
     )
     problems += model.validate(spec, loop_budget=model.LOOP_MAX - others)
     problems += conflicts_with_state(spec, state)
+    problems += model.foreign_resources(
+        spec, state, machine.link_exists, lambda name: machine.container_state(name) is not None
+    )
     if problems:
         raise ValidationError(problems)
 
@@ -176,10 +181,11 @@ def ensure_ssh_key():
 
 def ensure_networks(spec, state):
     for net in spec.networks:
+        # check() refused a bridge the lab did not make: this one is new or the lab's own.
         if machine.ensure_bridge(net.bridge, net.gateway):
             log(f"created bridge {net.bridge} with {net.gateway}")
-        if net.bridge not in state["bridges"]:
-            state["bridges"].append(net.bridge)
+            if net.bridge not in state["bridges"]:
+                state["bridges"].append(net.bridge)
         state["networks"][net.name] = {"cidr": net.cidr, "bridge": net.bridge}
         for rule in machine.isolation_rules(net.bridge):
             machine.ensure_rule(rule)
@@ -229,7 +235,10 @@ def ensure_host(host, spec, state, rootfs, proxy_address, pubkey):
     if status is None:
         lxc_path = LXC_DIR / host.name
         delta = lxc_path / "delta0"
-        delta.mkdir(parents=True, exist_ok=True)
+        # 0700: the host's delta dir below holds the secrets the roles write on it. (delta0
+        # itself keeps 0755: it is the container's / and its services are not all root.)
+        lxc_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        delta.mkdir(exist_ok=True)
         machine.write_files(
             delta,
             render.container_files(host, spec, proxy_address, pubkey, loops, uuid.uuid4().hex),
@@ -351,6 +360,16 @@ def teardown_machine(state):
     save_state(state)
 
 
+def purge_caches():
+    """Delete the caches the lab made (base rootfs builds, apt's downloads), nothing else of
+    CACHE_DIR, which STRATA_LAB_CACHE_DIR may point at a shared directory."""
+    for path in [*CACHE_DIR.glob("rootfs-bookworm-*"), *CACHE_DIR.glob(".rootfs-*")]:
+        shutil.rmtree(path, ignore_errors=True)
+    shutil.rmtree(CACHE_DIR / "apt-cacher-ng", ignore_errors=True)
+    with contextlib.suppress(OSError):
+        CACHE_DIR.rmdir()  # only when empty
+
+
 def down(inventory=None, purge=False):
     started = time.monotonic()
     names = None
@@ -370,7 +389,7 @@ def down(inventory=None, purge=False):
         else:
             write_known_hosts(state)
         if purge and not state["hosts"]:
-            shutil.rmtree(CACHE_DIR, ignore_errors=True)
+            purge_caches()
     left = len(state["hosts"])
     log(
         f"removed {len(targets)} hosts in {time.monotonic() - started:.1f}s"

@@ -201,9 +201,10 @@ def loop_in_use(number):
 
 def ensure_loop(number, image, size):
     """Attach sparse file `image` (created at `size`) to /dev/loopN."""
-    image.parent.mkdir(parents=True, exist_ok=True)
+    image.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not image.exists():
         run("truncate", "-s", size, str(image))
+        image.chmod(0o600)  # a lab host's disk: root's only
     backing = Path(f"/sys/block/loop{number}/loop/backing_file")
     if backing.exists():
         if backing.read_text().strip() == str(image):
@@ -227,7 +228,9 @@ def ensure_loop(number, image, size):
 
 def remove_loop(number, image):
     node = f"/dev/loop{number}"
-    if loop_in_use(number):
+    backing = Path(f"/sys/block/loop{number}/loop/backing_file")
+    # The state survives a reboot, attachments do not: detach only the lab's own image.
+    if loop_in_use(number) and backing.exists() and backing.read_text().strip() == str(image):
         run("losetup", "-d", node, check=False)
     fd = os.open("/dev/loop-control", os.O_RDWR)
     try:

@@ -202,23 +202,71 @@ def validate(spec, loop_budget=LOOP_MAX):
     return problems
 
 
-def missing_tools(which):
-    """Problems for each command the lab needs that `which` (shutil.which) cannot find."""
-    needed = (
-        ("lxc-start", "lxc"),
-        ("lxc-attach", "lxc"),
-        ("debootstrap", "debootstrap"),
-        ("apt-cacher-ng", "apt-cacher-ng"),
-        ("iptables", "iptables"),
-        ("ip", "iproute2"),
-        ("ssh-keygen", "openssh-client"),
-        ("losetup", "mount"),
-    )
+def foreign_resources(spec, state, bridge_exists, container_exists):
+    """Problems for bridges and containers of `spec` that exist on the machine but that the lab
+    did not make (not in its state): `lab up` would take them over and `lab down` delete them.
+    `bridge_exists(name)` and `container_exists(name)` look at the machine."""
     problems = []
-    for command, package in needed:
-        if which(command) is None and which(f"/usr/sbin/{command}") is None:
+    for net in spec.networks:
+        if net.bridge not in state["bridges"] and bridge_exists(net.bridge):
             problems.append(
-                f"{command} not found: install the Debian package {package} "
-                f"(apt-get install {package}, or run scripts/bootstrap)"
+                f"{spec.source}: bridge {net.bridge} ({net.name} network) already exists on this "
+                "machine and the lab did not create it (expected no such bridge: the lab never "
+                "uses or removes a bridge it did not make; if it is a leftover of an old lab, "
+                f"remove it with `ip link del {net.bridge}`)"
             )
+    for host in spec.hosts:
+        if host.name not in state["hosts"] and container_exists(host.name):
+            problems.append(
+                f"{spec.source}: host {host.name}: an LXC container of that name already exists "
+                "and is not a lab host (expected no such container: the lab never adopts or "
+                f"destroys a container it did not make; remove it with `lxc-destroy -n {host.name}`"
+                " if it is yours to remove)"
+            )
+    return problems
+
+
+# What the lab uses on this machine, and the Debian package that brings each: scripts/bootstrap
+# installs these packages (a unit test keeps the two lists in step, and tests/lab proves on a
+# clean Debian 12 rootfs that the bootstrap's packages provide every one of these).
+MACHINE_REQUIREMENTS = (
+    ("command", "lxc-start", "lxc"),
+    ("command", "lxc-attach", "lxc"),
+    ("command", "lxc-info", "lxc"),
+    ("command", "lxc-wait", "lxc"),
+    ("command", "lxc-stop", "lxc"),
+    ("command", "lxc-destroy", "lxc"),
+    ("file", "/usr/share/lxc/config/debian.common.conf", "lxc-templates"),
+    ("command", "debootstrap", "debootstrap"),
+    ("file", "/usr/share/debootstrap/scripts/bookworm", "debootstrap"),
+    ("command", "apt-cacher-ng", "apt-cacher-ng"),
+    ("file", "/etc/apt-cacher-ng/acng.conf", "apt-cacher-ng"),
+    ("command", "iptables", "iptables"),
+    ("command", "ip", "iproute2"),
+    ("command", "ssh", "openssh-client"),
+    ("command", "ssh-keygen", "openssh-client"),
+    ("command", "rsync", "rsync"),
+    ("command", "losetup", "mount"),
+    ("command", "truncate", "coreutils"),
+    ("command", "chroot", "coreutils"),
+)
+
+
+def missing_requirements(which, exists):
+    """Problems for each program or file the lab needs that is not on this machine, each naming
+    the Debian package that brings it. `which` is shutil.which, `exists` os.path.exists."""
+    problems = []
+    for kind, name, package in MACHINE_REQUIREMENTS:
+        if kind == "command":
+            if which(name) is not None or which(f"/usr/sbin/{name}") is not None:
+                continue
+            what = f"{name} not found"
+        elif exists(name):
+            continue
+        else:
+            what = f"{name} is missing"
+        problems.append(
+            f"{what}: install the Debian package {package} "
+            f"(apt-get install {package}, or run scripts/bootstrap)"
+        )
     return problems

@@ -5,9 +5,11 @@ addresses come from the Strata inventory of that config dir, and they are reache
 with the lab's key and known_hosts (as ansible reaches them).
 """
 
+import base64
 import os
 import shlex
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -22,14 +24,23 @@ def aio():
     if not config_dir:
         pytest.skip("set STRATA_LAB_CONFIG_DIR to the config dir of the deployed lab cloud")
     _config, inventory, _warnings = strata_inventory.generate(config_dir, write=False)
-    return Cloud(inventory)
+    return Cloud(inventory, config_dir)
 
 
 class Cloud:
-    def __init__(self, inventory):
+    def __init__(self, inventory, config_dir):
         self.inventory = inventory
         self.hostvars = inventory["_meta"]["hostvars"]
         self.vip = inventory["all"]["vars"]["internal_lb_vip_address"]
+        self.external_vip = inventory["all"]["vars"]["external_lb_vip_address"]
+        # Strata's CA (haproxy_server), which signed the external VIP's certificate.
+        self.ca = Path(config_dir) / "tls" / "strata-ca.crt"
+
+    def put_ca(self, host, path="/tmp/strata-aio-ca.crt"):
+        """Give a client on a lab host the CA (as an operator gives it to theirs)."""
+        payload = base64.b64encode(self.ca.read_bytes()).decode()
+        self.check(host, f"echo {payload} | base64 -d > {path}")
+        return path
 
     def hosts(self, group):
         return sorted(self.inventory.get(group, {}).get("hosts", []))

@@ -15,10 +15,9 @@ def test_object_store_endpoints_are_on_the_vips(aio):
         " -f value -c Interface -c URL",
     )
     urls = dict(line.split() for line in out.splitlines())
-    external = aio.inventory["all"]["vars"].get("external_lb_vip_address", aio.vip)
     assert urls == {
         "internal": f"http://{aio.vip}:8080/v1/AUTH_%(project_id)s",
-        "public": f"http://{external}:8080/v1/AUTH_%(project_id)s",
+        "public": f"https://{aio.external_vip}:8080/v1/AUTH_%(project_id)s",
         "admin": f"http://{aio.vip}:8080/v1",
     }
 
@@ -31,6 +30,24 @@ def test_an_object_round_trips_through_the_vip(aio):
         f" && swift upload --object-name probe strata-aio {PROBE} >/dev/null"
         f" && swift download strata-aio probe -o - | sha256sum && sha256sum < {PROBE}"
         " && swift delete strata-aio >/dev/null",
+    )
+    downloaded, original = out.splitlines()
+    assert downloaded == original
+
+
+def test_an_object_round_trips_through_the_https_public_endpoint(aio):
+    host = aio.hosts("swift_proxy")[0]
+    ca = aio.put_ca(host)
+    public = (
+        f". /root/openrc && export OS_AUTH_URL=https://{aio.external_vip}:5000/v3"
+        f" OS_INTERFACE=public OS_CACERT={ca} && swift --os-endpoint-type publicURL"
+    )
+    out = aio.check(
+        host,
+        f"head -c 100000 /dev/urandom > {PROBE}"
+        f" && {public} upload --object-name probe strata-aio-tls {PROBE} >/dev/null"
+        f" && {public} download strata-aio-tls probe -o - | sha256sum && sha256sum < {PROBE}"
+        f" && {public} delete strata-aio-tls >/dev/null",
     )
     downloaded, original = out.splitlines()
     assert downloaded == original

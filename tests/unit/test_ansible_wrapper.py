@@ -246,7 +246,8 @@ def test_prepare_refuses_when_a_needed_secret_is_empty_and_names_it(tmp_path):
     args = prepared_config(
         tmp_path,
         "haproxy_stats_password: ''\nkeepalived_vrrp_password: toolongforvrrp\n"
-        "galera_monitor_password: fine\nrabbitmq_erlang_cookie: ABCDEFGHIJKLMNOPQRSTUVWXYZ\n",
+        "galera_monitor_password: fine-long-enough-1\n"
+        "rabbitmq_erlang_cookie: ABCDEFGHIJKLMNOPQRSTUVWXYZ\n",
     )
     arguments = wrapper.split_arguments([*args, str(FIXTURES / "needs_secrets.yml")])
     with pytest.raises(ValidationError) as error:
@@ -256,7 +257,7 @@ def test_prepare_refuses_when_a_needed_secret_is_empty_and_names_it(tmp_path):
     assert f"strata secrets generate --config-dir {tmp_path}" in problems[0]
     assert problems[1] == (
         f"{tmp_path}/user_secrets.yml: haproxy_stats_password is empty "
-        "(expected a non-empty string; used by haproxy_server)"
+        "(expected at least 16 characters; used by haproxy_server)"
     )
     assert problems[2].startswith(f"{tmp_path}/user_secrets.yml: keepalived_vrrp_password has 14")
     assert len(problems) == 3

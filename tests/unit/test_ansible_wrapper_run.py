@@ -5,6 +5,7 @@ tests then look at their output, exit codes and log dirs. The lab test at the en
 wrapper with the real Strata inventory against lab hosts.
 """
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -246,6 +247,34 @@ def test_on_a_terminal_one_line_is_redrawn_and_the_vault_password_is_asked(runs)
     )
     assert "1 host(s) failed:" in run.out
     assert run.out.rstrip().splitlines()[-1].startswith("failed (exit code 2)")
+
+
+def test_a_second_run_on_the_same_config_dir_is_refused_while_one_runs(tmp_path):
+    config = config_dir(tmp_path, "busy")
+    log_dir = config / "logs"
+    log_dir.mkdir(mode=0o700)
+    command = [STRATA_ANSIBLE, "-i", HOSTS, str(FIXTURES / "fail.yml")]
+    with open(log_dir / "run.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.write("pid 4242, started 2026-12-01 10:00:00\n")
+        lock.flush()
+        busy = subprocess.run(
+            command, env=environment(config), capture_output=True, text=True, check=False
+        )
+        started_runs = [p for p in log_dir.iterdir() if p.is_dir()]
+        listing = subprocess.run(
+            [*command, "--list-hosts"], env=environment(config), capture_output=True, text=True,
+            check=False,
+        )  # fmt: skip
+    assert busy.returncode == 1, busy.stdout + busy.stderr
+    assert "another strata-ansible run uses this config dir (pid 4242" in busy.stderr
+    assert not started_runs, "a refused run must not start"
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    # Released: the next run goes ahead (fail.yml fails on purpose on one host: exit 2).
+    again = subprocess.run(
+        command, env=environment(config), capture_output=True, text=True, check=False
+    )
+    assert again.returncode == 2, again.stdout + again.stderr
 
 
 @pytest.mark.lab

@@ -252,7 +252,8 @@ def test_unknown_host_key(tmp_path):
     path = write(tmp_path, text)
     assert problems_of(tmp_path) == [
         f"{path}:{line_of(text, 'container_var:')}: compute_hosts.compute1.container_var: unknown "
-        "key; expected ip or container_vars; did you mean container_vars?"
+        "key; expected ip, management_ip, container_vars or host_vars (OSA's affinity, "
+        "no_containers and properties are ignored); did you mean container_vars?"
     ]
 
 
@@ -294,9 +295,6 @@ def test_missing_management_network(tmp_path):
     assert problems_of(tmp_path) == [
         f"{path}: cidr_networks.management: missing; expected the management network, e.g. "
         "management: 172.29.236.0/22 (OSA's name 'container' is accepted)",
-        f"{path}:{line_of(text, '10.0.0.1,10.0.0.9')}: used_ips[0]: '10.0.0.1,10.0.0.9' is "
-        "outside every cidr_network; expected addresses inside one of storage (10.0.1.0/24), "
-        "replication (10.0.2.0/24)",
     ]
 
 
@@ -309,13 +307,13 @@ def test_used_ips_range_reversed(tmp_path):
     ]
 
 
-def test_used_ips_outside_every_network(tmp_path):
+def test_used_ips_outside_every_network_are_ignored_with_a_warning(tmp_path):
+    # Harmless (they reserve nothing), as in OSA: issue 10.
     text = BASE.replace("  - 10.0.1.1\n", "  - 10.0.1.1\n  - 192.168.0.1\n")
     path = write(tmp_path, text)
-    assert problems_of(tmp_path) == [
-        f"{path}:{line_of(text, '192.168.0.1')}: used_ips[2]: '192.168.0.1' is outside every "
-        "cidr_network; expected addresses inside one of management (10.0.0.0/24), storage "
-        "(10.0.1.0/24), replication (10.0.2.0/24)"
+    assert warnings_of(tmp_path) == [
+        "used_ips outside every cidr_network reserve nothing and are ignored: 192.168.0.1 "
+        f"(used_ips[2] at {path}:{line_of(text, '192.168.0.1')})"
     ]
 
 
@@ -440,7 +438,7 @@ def test_vip_may_be_a_dns_name(tmp_path):
     config.load(tmp_path)
 
 
-@pytest.mark.parametrize("name", ["comp_1", "-compute", "compute-", "a" * 64, "web..example"])
+@pytest.mark.parametrize("name", ["comp@1", "-compute", "compute-", "a" * 64, "web..example"])
 def test_invalid_hostname(tmp_path, name):
     text = BASE.replace("  compute1:\n", f"  {name!r}:\n".replace("'", '"'))
     path = write(tmp_path, text)
@@ -451,13 +449,29 @@ def test_invalid_hostname(tmp_path, name):
     ]
 
 
-def test_swift_replicas_more_than_zones(tmp_path):
+ZONES_WARNING = (
+    "some copies will share a zone and a zone's loss can lose them; more zones "
+    "(swift_vars.zone per host, or zone per drive) are safer"
+)
+
+
+def test_swift_replicas_more_than_zones_is_a_warning(tmp_path):
+    # Legal (swift places replicas as uniquely as it can): issue 10.
     text = BASE.replace("zone: 3", "zone: 2").replace("replicas: 3", "replicas: 3\n    region: 1")
     path = write(tmp_path, text)
+    assert warnings_of(tmp_path) == [
+        f"{path}:{line_of(text, 'replicas: 3')}: global_overrides.swift.replicas: 3 replicas in 2 "
+        f"swift zones (r1z1, r1z2): {ZONES_WARNING}"
+    ]
+
+
+def test_swift_replicas_more_than_drives(tmp_path):
+    text = BASE.replace("replicas: 3", "replicas: 4")
+    path = write(tmp_path, text)
     assert problems_of(tmp_path) == [
-        f"{path}:{line_of(text, 'replicas: 3')}: global_overrides.swift.replicas: 3 replicas is "
-        "more than the 2 swift zones available (r1z1, r1z2); expected at most 2, or more zones "
-        "(container_vars.swift_vars.zone per host, or zone per drive)"
+        f"{path}:{line_of(text, 'replicas: 4')}: global_overrides.swift.replicas: 4 replicas is "
+        "more than the 3 swift drives of all swift hosts; expected at most that many (each "
+        "replica needs its own drive)"
     ]
 
 
@@ -478,10 +492,9 @@ def test_swift_zones_per_drive_count(tmp_path):
 def test_swift_drives_in_one_zone_are_one_zone(tmp_path):
     text = ONE_SWIFT_HOST.replace("zone: 2", "zone: 1").replace("zone: 3", "zone: 1")
     path = write(tmp_path, text)
-    assert problems_of(tmp_path) == [
-        f"{path}:{line_of(text, 'replicas: 3')}: global_overrides.swift.replicas: 3 replicas is "
-        "more than the 1 swift zones available (r1z1); expected at most 1, or more zones "
-        "(container_vars.swift_vars.zone per host, or zone per drive)"
+    assert warnings_of(tmp_path) == [
+        f"{path}:{line_of(text, 'replicas: 3')}: global_overrides.swift.replicas: 3 replicas in 1 "
+        f"swift zone (r1z1): {ZONES_WARNING}"
     ]
 
 
@@ -495,19 +508,19 @@ def test_swift_policy_replicas_checked_too(tmp_path):
     assert problems_of(tmp_path) == [
         f"{path}:{line_of(text, 'repl_number: 4')}: "
         "global_overrides.swift.storage_policies[1].policy.repl_number: 4 replicas is more than "
-        "the 3 swift zones available (r1z1, r1z2, r1z3); expected at most 3, or more zones "
-        "(container_vars.swift_vars.zone per host, or zone per drive)"
+        "the 3 swift drives of all swift hosts; expected at most that many (each replica needs "
+        "its own drive)"
     ]
 
 
-@pytest.mark.parametrize("value", ["0", "33", "'eight'", "8.5"])
+@pytest.mark.parametrize("value", ["0", "25", "32", "'eight'", "8.5"])
 def test_invalid_part_power(tmp_path, value):
     text = BASE.replace("part_power: 8", f"part_power: {value}")
     path = write(tmp_path, text)
     shown = {"'eight'": "'eight'"}.get(value, value)
     assert problems_of(tmp_path) == [
         f"{path}:{line_of(text, 'part_power')}: global_overrides.swift.part_power: {shown} is not "
-        "valid; expected an integer from 1 to 32 (2^part_power partitions)"
+        "valid; expected an integer from 1 to 24 (2^part_power partitions)"
     ]
 
 
@@ -516,7 +529,7 @@ def test_missing_part_power(tmp_path):
     path = write(tmp_path, text)
     assert problems_of(tmp_path) == [
         f"{path}:{line_of(text, 'swift:')}: global_overrides.swift.part_power: missing; expected "
-        "an integer from 1 to 32 (2^part_power partitions)"
+        "an integer from 1 to 24 (2^part_power partitions)"
     ]
 
 
@@ -613,7 +626,7 @@ def test_every_problem_is_reported_in_one_pass(tmp_path):
         .replace("ip: 10.0.0.21", "ip: 192.168.7.21")
         .replace('"10.0.0.1,10.0.0.9"', '"10.0.0.9,10.0.0.1"')
         .replace("part_power: 8", "part_power: 40")
-        .replace("  compute1:\n", "  compute_1:\n")
+        .replace("  compute1:\n", "  Compute1:\n")
     )
     write(tmp_path, text)
     problems = problems_of(tmp_path)
@@ -621,7 +634,7 @@ def test_every_problem_is_reported_in_one_pass(tmp_path):
     for fragment in (
         "used_ips[0]",
         "swfit_hosts",
-        "compute_1: 'compute_1'",
+        "Compute1: 'Compute1'",
         "192.168.7.21",
         "part_power: 40",
     ):

@@ -189,6 +189,41 @@ def test_operator_named_node_overrides_ambiguity():
     assert plan["start"] == ["cp2", "cp3"]
 
 
+def test_operator_named_node_refuses_while_a_node_is_unreported():
+    # The review's case: db3 left out (--limit) or unreachable may run a primary component.
+    states = {"cp1": stopped(10), "cp2": stopped(9)}
+    plan = galera.recovery_plan(states, NODES, named="cp1")
+    assert plan["action"] == "refuse"
+    assert plan["bootstrap"] is None
+    assert "cp3 did not report" in plan["reason"]
+    assert '"galera_server_recover_ignore_unreachable": ["cp3"]' in plan["reason"]
+    assert plan["positions"]["cp3"] == "unreachable"
+
+
+def test_operator_can_say_an_unreported_node_is_down():
+    states = {"cp1": stopped(10), "cp2": stopped(9)}
+    plan = galera.recovery_plan(states, NODES, named="cp1", ignored=["cp3"])
+    assert plan["action"] == "bootstrap"
+    assert plan["bootstrap"] == "cp1"
+    assert plan["start"] == ["cp2"]
+    # Ignoring one node does not cover another.
+    plan = galera.recovery_plan({"cp1": stopped(10)}, NODES, named="cp1", ignored=["cp3"])
+    assert plan["action"] == "refuse" and "cp2 did not report" in plan["reason"]
+
+
+def test_ignored_hosts_must_be_galera_hosts():
+    states = {"cp1": stopped(10), "cp2": stopped(9)}
+    plan = galera.recovery_plan(states, NODES, named="cp1", ignored=["db3"])
+    assert plan["action"] == "refuse"
+    assert "db3" in plan["reason"] and "not a galera host" in plan["reason"]
+
+
+def test_filter_passes_the_ignored_hosts():
+    states = {"cp1": stopped(10), "cp2": stopped(9)}
+    assert galera.galera_recovery_plan(states, NODES, "cp1", ["cp3"])["action"] == "bootstrap"
+    assert galera.galera_recovery_plan(states, NODES, "cp1", None)["action"] == "refuse"
+
+
 def test_operator_named_node_must_be_a_galera_host():
     plan = galera.recovery_plan(dict.fromkeys(NODES, stopped(1)), NODES, named="db9")
     assert plan["action"] == "refuse"

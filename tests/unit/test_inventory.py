@@ -68,6 +68,9 @@ def test_aio_host_vars_follow_the_contract(tmp_path):
         "storage_address": "172.29.244.2",
         "replication_address": "172.29.248.2",
         "lab_loop_devices": 3,
+        "ceph_osd_method": "raw",
+        "ceph_osd_devices": "{{ (ansible_facts.ansible_local.strata_lab.loop_devices"
+        " | default([]))[:2] }}",
         "swift_vars": {
             "drives": [
                 {"name": "swift1", "zone": 1},

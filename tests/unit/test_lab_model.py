@@ -1,7 +1,10 @@
 """The lab refuses bad input with an exact message before it changes anything."""
 
+import re
+
 import pytest
 
+from strata import ROOT
 from strata.lab import model, render
 
 SRC = "lab.yml"
@@ -171,14 +174,32 @@ def test_every_problem_reported_at_once():
     assert len(problems_of(hosts)) == 3
 
 
-def test_missing_tools_name_the_package():
-    found = {"lxc-start", "lxc-attach", "apt-cacher-ng", "iptables", "ip", "ssh-keygen", "losetup"}
-    problems = model.missing_tools(lambda cmd: cmd if cmd in found else None)
+def test_missing_programs_and_files_name_their_package():
+    commands = {name for kind, name, _ in model.MACHINE_REQUIREMENTS if kind == "command"}
+    files = {name for kind, name, _ in model.MACHINE_REQUIREMENTS if kind == "file"}
+    problems = model.missing_requirements(
+        lambda cmd: cmd if cmd in commands - {"debootstrap"} else None,
+        lambda path: path in files - {"/usr/share/lxc/config/debian.common.conf"},
+    )
     assert problems == [
+        "/usr/share/lxc/config/debian.common.conf is missing: install the Debian package "
+        "lxc-templates (apt-get install lxc-templates, or run scripts/bootstrap)",
         "debootstrap not found: install the Debian package debootstrap "
-        "(apt-get install debootstrap, or run scripts/bootstrap)"
+        "(apt-get install debootstrap, or run scripts/bootstrap)",
     ]
-    assert "install the Debian package lxc" in model.missing_tools(lambda cmd: None)[0]
+    assert model.missing_requirements(lambda cmd: cmd, lambda path: True) == []
+
+
+def bootstrap_packages():
+    text = (ROOT / "scripts" / "bootstrap").read_text()
+    match = re.search(r"^DEB_PACKAGES=\(([^)]*)\)", text, re.M)
+    return set(match[1].split())
+
+
+def test_the_bootstrap_installs_every_package_the_lab_needs():
+    needed = {package for _, _, package in model.MACHINE_REQUIREMENTS}
+    # coreutils and mount are essential in Debian: always there, never installed by name.
+    assert needed - {"coreutils", "mount"} <= bootstrap_packages()
 
 
 def test_container_config_has_a_veth_per_network_and_the_loop_devices():
@@ -247,3 +268,22 @@ def test_up_refuses_bad_input_before_any_change(tmp_path, monkeypatch):
     )
     assert not (state_dir / "state.json").exists()
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_bridge_or_container_the_lab_did_not_make_is_refused():
+    spec, _ = model.spec_from_inventory(
+        SRC, inventory({"a1": {"management_address": "172.29.236.10"}, "a2": {}})
+    )
+    state = {"bridges": [], "hosts": {"a2": {}}}
+    problems = model.foreign_resources(
+        spec, state, lambda bridge: bridge == "br-mgmt", lambda name: True
+    )
+    assert len(problems) == 2
+    assert problems[0].startswith(f"{SRC}: bridge br-mgmt (management network) already exists")
+    assert "the lab never uses or removes a bridge it did not make" in problems[0]
+    assert problems[1].startswith(
+        f"{SRC}: host a1: an LXC container of that name already exists and is not a lab host"
+    )
+    # The lab's own bridge and hosts, recorded in its state, are not foreign.
+    state = {"bridges": ["br-mgmt", "br-storage", "br-repl"], "hosts": {"a1": {}, "a2": {}}}
+    assert model.foreign_resources(spec, state, lambda b: True, lambda n: True) == []

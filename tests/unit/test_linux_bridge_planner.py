@@ -286,6 +286,37 @@ def test_mtu_larger_than_a_port_fails():
     assert "mtu: 9000 is larger than the MTU 1500 of port bond0.20" in problem
 
 
+def test_a_vip_keepalived_holds_on_the_bridge_stays_there():
+    vip = Address("172.29.236.9/32")
+    links = links_of(
+        link("br-mgmt", "bridge", forward_delay=0, addresses=(Address(MGMT), vip)),
+        link("eth0", master="br-mgmt"),
+    )
+    wanted = desired(ports=["eth0"], addresses=[MGMT], keep_addresses=["172.29.236.9"])
+    assert plan_runtime(links, wanted) == []
+    assert verify_runtime(links, wanted, []) == []
+    # Without keep_addresses the same bridge loses its VIP on every converge.
+    assert actions(plan_runtime(links, desired(ports=["eth0"], addresses=[MGMT]))) == [
+        ("del_address", "br-mgmt")
+    ]
+
+
+def test_a_vip_on_a_port_is_dropped_not_moved_nor_refused():
+    links = links_of(link("eth0", addresses=(Address(MGMT), Address("172.29.236.9/32"))))
+    wanted = desired(ports=["eth0"], addresses=[MGMT], keep_addresses=["172.29.236.9/32"])
+    steps = plan_runtime(links, wanted)
+    added = [s.value for s in steps if s.action == "add_address"]
+    dropped = [s.value for s in steps if s.action == "del_address" and s.link == "eth0"]
+    assert added == [MGMT]
+    assert sorted(dropped) == sorted([MGMT, "172.29.236.9/32"])
+
+
+def test_an_address_both_wanted_and_kept_is_refused():
+    with pytest.raises(PlanError) as error:
+        desired(addresses=[MGMT], keep_addresses=["172.29.236.11"])
+    assert "addresses[0]: 172.29.236.11/22 is also in keep_addresses" in str(error.value)
+
+
 def test_port_address_missing_from_addresses_fails():
     links = links_of(link("eth0", addresses=(Address("172.29.236.11/24"),)))
     (problem,) = problems_of(links, desired(ports=["eth0"], addresses=[MGMT]))

@@ -56,6 +56,7 @@ EXPECTED_NAMES = {
     "ceph_admin_keyring_key",
     "ceph_bootstrap_osd_keyring_key",
     "cinder_ceph_client_key",
+    "cinder_backup_ceph_client_key",
     "glance_ceph_client_key",
     "nova_ceph_client_key",
 }
@@ -160,7 +161,9 @@ def test_value_problem_covers_missing_empty_and_non_strings():
     assert secrets.value_problem(secret, None) == "is missing"
     assert secrets.value_problem(secret, "  ") == "is empty"
     assert "not a string" in secrets.value_problem(secret, 12345)
-    assert secrets.value_problem(secret, "x") is None
+    assert secrets.value_problem(secret, "x" * 16) is None
+    # Issue 10: a 1-character password is refused (at least 16).
+    assert secrets.value_problem(secret, "x") == "has 1 characters, at least 16 are needed"
 
 
 def test_check_messages_name_file_key_and_rule_but_never_the_value():
@@ -176,7 +179,7 @@ def test_check_messages_name_file_key_and_rule_but_never_the_value():
     ]
     messages = secrets.describe_problems("/etc/strata/user_secrets.yml", problems)
     assert messages[0].startswith("/etc/strata/user_secrets.yml: keepalived_vrrp_password has 16")
-    assert "1 to 8 characters" in messages[0]
+    assert "4 to 8 characters" in messages[0]
     assert "waytoolongsecret" not in "\n".join(messages)
 
 
@@ -266,7 +269,7 @@ def test_generate_fills_in_empty_and_missing_and_keeps_the_rest(tmp_path):
     path = tmp_path / "user_secrets.yml"
     path.write_text(
         "# my secrets\n"
-        "keystone_admin_password: 'mine'  # chosen by me\n"
+        "keystone_admin_password: 'mine-chosen-by-me-1'  # chosen by me\n"
         "galera_sst_password:\n"
         "haproxy_stats_password: ''  # empty\n"
         "my_own_thing: 42\n"
@@ -276,11 +279,12 @@ def test_generate_fills_in_empty_and_missing_and_keeps_the_rest(tmp_path):
     assert "keystone_admin_password" in result.kept
     text = path.read_text()
     assert text.startswith(
-        "# my secrets\nkeystone_admin_password: 'mine'  # chosen by me\ngalera_sst_password: '"
+        "# my secrets\nkeystone_admin_password: 'mine-chosen-by-me-1'  # chosen by me\n"
+        "galera_sst_password: '"
     )
     assert "' # empty\n" in text or "'  # empty\n" in text
     values = read_values(path)
-    assert values["keystone_admin_password"] == "mine"
+    assert values["keystone_admin_password"] == "mine-chosen-by-me-1"
     assert values["my_own_thing"] == 42
     assert secrets.check(values) == []
 
@@ -360,7 +364,7 @@ def vault(password="correct horse"):
 
 def test_an_encrypted_file_stays_encrypted_and_keeps_its_values(tmp_path, vault_password_file):
     path = tmp_path / "user_secrets.yml"
-    plain = "# mine\nkeystone_admin_password: 'mine'\n"
+    plain = "# mine\nkeystone_admin_password: 'mine-chosen-by-me-1'\n"
     path.write_bytes(vault().encrypt(plain))
     vault_secrets = secrets.load_vault_secrets([str(vault_password_file)])
     result = secrets.generate(path, vault_secrets=vault_secrets)
@@ -441,7 +445,7 @@ def test_cli_generate_then_check(tmp_path, capsys):
     assert cli.main(["secrets", "generate", "--config-dir", str(tmp_path)]) == 0
     assert "added: galera_sst_password" in capsys.readouterr().out
     assert cli.main(["secrets", "check", "--config-dir", str(tmp_path)]) == 0
-    assert "all 30 secrets are set" in capsys.readouterr().out
+    assert "all 31 secrets are set" in capsys.readouterr().out
 
     assert cli.main(["secrets", "generate", "--config-dir", str(tmp_path)]) == 0
     assert "nothing changed" in capsys.readouterr().out
@@ -469,3 +473,17 @@ def test_cli_with_a_vault_password_file(tmp_path, vault_password_file, monkeypat
     assert cli.main(["secrets", "generate", *args]) == 0
     assert cli.main(["secrets", "check", *args]) == 0
     assert path.read_text().startswith("$ANSIBLE_VAULT")
+
+
+def test_an_inline_vault_value_survives_generate(tmp_path, vault_password_file):
+    # Review finding 28: the read-back check parsed the new text without the vault secrets.
+    path = tmp_path / "user_secrets.yml"
+    encrypted = vault().encrypt("mine-chosen-by-me-2").decode()
+    indented = "\n".join("  " + line for line in encrypted.splitlines())
+    path.write_text(f"keystone_admin_password: !vault |\n{indented}\n")
+    vault_secrets = secrets.load_vault_secrets([str(vault_password_file)])
+    result = secrets.generate(path, vault_secrets=vault_secrets)
+    assert "keystone_admin_password" in result.kept
+    values = secrets.read_secrets_file(path, vault_secrets).values
+    assert values["keystone_admin_password"] == "mine-chosen-by-me-2"
+    assert secrets.check(values) == []

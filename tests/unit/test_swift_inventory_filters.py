@@ -130,14 +130,23 @@ def test_drive_groups_choose_rings():
 def test_problems_name_the_host_and_what_is_expected():
     hostvars = {
         "s1": host(11, 1),
-        "s2": host(12),  # no zone
+        "s2": host(12),  # no zone: zone 0 (strata.swift_config's rule, as strata.config's)
         "s3": host(13, 3, swift_vars={"zone": 3, "drives": [{"name": "/dev/sdb"}]}),
+        "s4": host(14, swift_vars={"zone": "one", "drives": [{"name": "..", "weight": -5}]}),
     }
-    problems = f.swift_problems({**SWIFT}, ["s1", "s2", "s3"], hostvars)
+    problems = f.swift_problems({**SWIFT}, ["s1", "s2", "s3", "s4"], hostvars)
     assert problems == [
-        "s2: drive sdc: no zone; expected swift_vars.zone for the host or a zone on the drive",
-        "s2: drive sdd: no zone; expected swift_vars.zone for the host or a zone on the drive",
-        "s3: drive 0: name '/dev/sdb' is not a device name; expected e.g. sdc (not /dev/sdc)",
+        "s3: swift_vars.drives[0].name: '/dev/sdb' is not a drive name; expected letters, "
+        "digits, '_' and '-' (the device's name under /dev and the mount point's, e.g. sdc, not "
+        "/dev/sdc)",
+        "s4: swift_vars.zone: 'one' is not valid; expected an integer >= 0",
+        "s4: swift_vars.drives[0].name: '..' is not a drive name; expected letters, digits, '_' "
+        "and '-' (the device's name under /dev and the mount point's, e.g. sdc, not /dev/sdc)",
+        "s4: swift_vars.drives[0].weight: -5 is not valid; expected a number > 0",
+    ]
+    assert [d["zone"] for d in f.swift_host_drives(SWIFT, hostvars["s2"].get("swift_vars"))] == [
+        0,
+        0,
     ]
     assert f.swift_problems({"part_power": 8}, ["s1"], {"s1": host(11, 1)}) == [
         "s1: no drives; expected swift.drives or swift_vars.drives (e.g. [{name: sdc}])"
@@ -149,3 +158,22 @@ def test_problems_name_the_host_and_what_is_expected():
 def test_zero_problems_for_a_sound_inventory(swift):
     hostvars = {f"s{z}": host(10 + z, z) for z in (1, 2, 3)}
     assert f.swift_problems(swift, sorted(hostvars), hostvars) == []
+
+
+def _stats(**sums):
+    return [
+        {
+            "item": {"name": name},
+            "stat": {"exists": s is not None, "checksum": s} if s else {"exists": False},
+        }
+        for name, s in sums.items()
+    ]
+
+
+def test_replaced_builders_are_the_backups_that_differ():
+    backup = _stats(account="a1", container="c1", object=None)
+    ring_host = _stats(account="a1", container="c2", object="o1")
+    # object: no backup yet; account: unchanged; container: the backup is about to be replaced.
+    assert f.swift_replaced_builders(backup, ring_host) == ["container"]
+    # A ring host without the builder never counts (the run refuses before that).
+    assert f.swift_replaced_builders(_stats(object="o1"), _stats(object=None)) == []

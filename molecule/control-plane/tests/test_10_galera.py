@@ -20,6 +20,11 @@ from cp import (
     wsrep,
 )
 
+from tests.infra import inventory
+
+# MariaDB's NETWORK/NETMASK host form of the lab's management network (172.29.236.0/22).
+MANAGEMENT_PATTERN = "172.29.236.0/255.255.252.0"
+
 
 @pytest.mark.parametrize("node", GALERA)
 def test_node_is_synced_in_a_cluster_of_three(node):
@@ -59,9 +64,23 @@ def test_service_databases_and_users_exist():
     names = {r[0] for r in sql(GALERA[0], "SHOW DATABASES")}
     for db in ("keystone", "glance", "cinder", "nova_api", "nova", "nova_cell0", "placement"):
         assert db in names
-    grants = sql(GALERA[0], "SHOW GRANTS FOR 'nova'@'%'")
+    grants = sql(GALERA[0], f"SHOW GRANTS FOR 'nova'@'{MANAGEMENT_PATTERN}'")
     assert any("`nova_cell0`.*" in g[0] for g in grants)
     assert any("`nova`.*" in g[0] for g in grants)
+
+
+def test_service_users_are_limited_to_the_management_network():
+    users = ("keystone", "glance", "cinder", "nova", "placement")
+    listed = ", ".join(f"'{u}'" for u in users)
+    rows = sql(GALERA[0], f"SELECT user, host FROM mysql.user WHERE user IN ({listed})")
+    assert sorted(rows) == sorted([u, MANAGEMENT_PATTERN] for u in users)
+    # The real client, through the VIP as keystone does: the server matched the network's user.
+    password = inventory.hostvars(GALERA[0])["keystone_galera_password"]
+    out = check(
+        GALERA[-1],
+        f"mariadb -N -B -h {VIP} -u keystone -p'{password}' -e 'SELECT CURRENT_USER()'",
+    )
+    assert out.strip() == f"keystone@{MANAGEMENT_PATTERN}"
 
 
 def test_a_row_written_through_the_vip_is_read_on_every_node():

@@ -47,6 +47,8 @@ def test_reaches_every_peer_through_the_bridge(host, bridge, peer):
 def test_network_sysctls_applied(host):
     assert host.sysctl("net.ipv4.conf.all.rp_filter") == 2
     assert host.sysctl("net.core.somaxconn") == 4096
+    reserved = host.check_output("cat /proc/sys/net/ipv4/ip_local_reserved_ports")
+    assert reserved == "11211,15672,15692,25672,35672-35682"
 
 
 def test_kernel_sysctls_written_not_applied_in_a_container(host):

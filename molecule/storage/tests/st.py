@@ -4,12 +4,10 @@ import base64
 import json
 import os
 import subprocess
-from functools import cache
 from pathlib import Path
 
-import testinfra
-
 from tests.infra import inventory
+from tests.infra.hosts import check, host, hostvars, run  # noqa: F401 (for the tests)
 from tests.infra.playbook import (  # noqa: F401 (for the tests)
     ansible_playbook,
     assert_check_mode_clean,
@@ -33,26 +31,6 @@ CEPH4_INVENTORY = Path(__file__).resolve().parent / "ceph4.yml"
 # Objects written by test_20 and read back by the drills and test_80.
 PREFIX = "obj"
 COUNT = 50
-
-
-@cache
-def host(name):
-    directory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={directory}")
-
-
-def hostvars(name):
-    return inventory.hostvars(name)
-
-
-def run(name, command):
-    return host(name).run(command)
-
-
-def check(name, command):
-    result = run(name, command)
-    assert result.rc == 0, f"{name}: {command}: rc={result.rc} {result.stderr or result.stdout}"
-    return result.stdout
 
 
 def ceph_json(*args, on=ADMIN):
@@ -83,6 +61,13 @@ def objects(action, pool="volumes", prefix=PREFIX, count=COUNT, on=ADMIN, user="
 def converge(*args):
     """ansible-playbook converge.yml on the scenario's inventory: (rc, stdout, stderr)."""
     proc = ansible_playbook(*args, str(SCENARIO / "converge.yml"))
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def storage(*args):
+    """playbooks/setup-storage.yml alone (hosts already prepared by converge.yml): (rc, stdout,
+    stderr)."""
+    proc = ansible_playbook(*args, str(PROJECT / "playbooks" / "setup-storage.yml"))
     return proc.returncode, proc.stdout, proc.stderr
 
 

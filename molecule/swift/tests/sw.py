@@ -5,12 +5,10 @@ import json
 import os
 import re
 import subprocess
-from functools import cache
 from pathlib import Path
 
-import testinfra
-
 from tests.infra import inventory
+from tests.infra.hosts import check, host, hostvars, run  # noqa: F401 (for the tests)
 from tests.infra.playbook import ansible_playbook, recap, wait_for  # noqa: F401 (for the tests)
 
 SCENARIO = Path(__file__).resolve().parent.parent
@@ -21,6 +19,7 @@ STORAGE = inventory.hosts("swift_storage")
 SWIFT_HOSTS = inventory.hosts("swift_all")
 HAPROXY = inventory.hosts("haproxy_all")
 VIP = inventory.hostvars(PROXIES[0])["internal_lb_vip_address"]
+EXTERNAL_VIP = inventory.hostvars(PROXIES[0])["external_lb_vip_address"]
 RINGS = ("account", "container", "object")
 # The 4th storage host, added by test_80 (tests/store4.yml).
 STORE4 = "sw-store4"
@@ -31,30 +30,17 @@ PREFIX = "obj"
 COUNT = 100
 
 
-@cache
-def host(name):
-    directory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={directory}")
-
-
-def hostvars(name):
-    return inventory.hostvars(name)
-
-
-def run(name, command):
-    return host(name).run(command)
-
-
-def check(name, command):
-    result = run(name, command)
-    assert result.rc == 0, f"{name}: {command}: rc={result.rc} {result.stderr or result.stdout}"
-    return result.stdout
-
-
 def put_client(name, script):
     payload = base64.b64encode((CLIENTS / script).read_bytes()).decode()
     path = f"/tmp/strata-test/{script}"
     check(name, f"mkdir -p /tmp/strata-test && echo {payload} | base64 -d > {path}")
+    return path
+
+
+def put_file(name, local, path):
+    """Copy a file of the deploy host to a lab host."""
+    payload = base64.b64encode(Path(local).read_bytes()).decode()
+    check(name, f"mkdir -p {os.path.dirname(path)} && echo {payload} | base64 -d > {path}")
     return path
 
 

@@ -2,7 +2,7 @@
 br-repl, proxies on br-mgmt behind HAProxy; swift registered with keystone."""
 
 import pytest
-from sw import HAPROXY, PROXIES, STORAGE, VIP, check, hostvars
+from sw import EXTERNAL_VIP, HAPROXY, PROXIES, STORAGE, VIP, check, hostvars
 
 
 def listening(name, process):
@@ -85,7 +85,7 @@ def test_object_store_endpoints_and_service_user():
         [
             f"admin http://{VIP}:8080/v1",
             f"internal http://{VIP}:8080/v1/AUTH_%(project_id)s",
-            f"public http://{VIP}:8080/v1/AUTH_%(project_id)s",
+            f"public https://{EXTERNAL_VIP}:8080/v1/AUTH_%(project_id)s",
             "swift",
         ]
     )

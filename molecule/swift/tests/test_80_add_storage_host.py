@@ -2,6 +2,10 @@
 moving exactly what check mode reported, and every object stays readable. Runs last: it
 changes the cluster."""
 
+import hashlib
+import os
+from pathlib import Path
+
 import pytest
 from sw import (
     COUNT,
@@ -19,9 +23,21 @@ from sw import (
     ring_results,
 )
 
+BACKUP = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "swift-builders"
+
+
+def sha1(path):
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
 
 @pytest.fixture(scope="module")
-def added():
+def previous_builders():
+    """The deploy host's builder backups before the 4th host is added."""
+    return {ring: sha1(BACKUP / f"{ring}.builder") for ring in RINGS}
+
+
+@pytest.fixture(scope="module")
+def added(previous_builders):
     rc, out, err = converge("-i", str(STORE4_INVENTORY), "--check", json_output=True)
     assert rc == 0, out[-3000:] + err[-3000:]
     checked = ring_results(out)
@@ -51,6 +67,16 @@ def test_the_new_host_serves_its_devices(added):
         "active",
         "active",
     ]
+
+
+def test_the_replaced_builder_backups_are_kept_in_history(added, previous_builders):
+    kept = {}
+    for path in sorted((BACKUP / "history").glob("*/*.builder")):
+        kept.setdefault(path.name.removesuffix(".builder"), set()).add(sha1(path))
+    for ring in RINGS:
+        assert previous_builders[ring] in kept.get(ring, set()), (ring, kept)
+        assert sha1(BACKUP / f"{ring}.builder") != previous_builders[ring], ring
+        assert (BACKUP / f"{ring}.builder").stat().st_size > 0
 
 
 def test_every_object_stays_readable(added):

@@ -11,6 +11,8 @@ bottom. A node's state is a dict:
                    uuid, seqno (None: not read)
 """
 
+import json
+
 NO_UUID = "00000000-0000-0000-0000-000000000000"
 SYNCED = 4
 
@@ -164,11 +166,12 @@ def deploy_plan(states, expected, candidates):
     )
 
 
-def recovery_plan(states, expected, named=None):
+def recovery_plan(states, expected, named=None, ignored=()):
     """How galera-recover.yml brings a cluster back after an outage.
 
     states: host -> state for the hosts that reported (positions read); expected: every galera
-    host; named: the node the operator says to bootstrap from, or None.
+    host; named: the node the operator says to bootstrap from, or None; ignored: hosts the
+    operator says may be left unreported with a named node (they are known to be down).
     Returns a dict like deploy_plan's, plus 'positions' (host -> 'uuid:seqno' or 'unknown').
     """
     positions = {}
@@ -213,9 +216,34 @@ def recovery_plan(states, expected, named=None):
             )
         )
 
+    strangers = [h for h in ignored if h not in expected]
+    if strangers:
+        return done(
+            _plan(
+                "refuse",
+                f"galera_server_recover_ignore_unreachable lists {', '.join(strangers)}, which "
+                f"is not a galera host (expected some of {', '.join(expected)})",
+            )
+        )
+
     if named is not None:
         if named not in states:
             return done(_plan("refuse", f"{named} did not report its state (unreachable?)"))
+        # An unreported node may run a primary component: bootstrapping beside it would split
+        # the cluster in two. Only the operator can say it is down.
+        unreported = [h for h in expected if h not in states and h not in ignored]
+        if unreported:
+            listed = ", ".join(unreported)
+            return done(
+                _plan(
+                    "refuse",
+                    f"{listed} did not report (unreachable, or left out with --limit): it may "
+                    f"still run a primary component, and bootstrapping {named} beside it would "
+                    "split the cluster in two. Make it reachable, or when you know it is down "
+                    'say so with -e \'{"galera_server_recover_ignore_unreachable": '
+                    f"{json.dumps(unreported)}}}'",
+                )
+            )
         rest = [h for h in expected if h != named and h in states]
         return done(
             _plan(
@@ -276,8 +304,8 @@ def galera_deploy_plan(states, expected, candidates):
     return deploy_plan(states, list(expected), list(candidates))
 
 
-def galera_recovery_plan(states, expected, named=None):
-    return recovery_plan(states, list(expected), named or None)
+def galera_recovery_plan(states, expected, named=None, ignored=()):
+    return recovery_plan(states, list(expected), named or None, list(ignored or ()))
 
 
 class FilterModule:

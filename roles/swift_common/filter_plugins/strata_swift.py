@@ -2,8 +2,18 @@
 
 The inventory generator passes `swift` (global_overrides.swift) to every host and `swift_vars`
 (container_vars) per host. These filters turn them into the rings to build and the devices each
-ring holds, so that every role reads the inventory the same way.
+ring holds, so that every role reads the inventory the same way. The rules (defaults, what is
+valid) are strata.swift_config's, the same that `strata inventory validate` applies.
 """
+
+import sys
+from pathlib import Path
+
+try:
+    from strata import swift_config
+except ImportError:  # Ansible run from a Python where the strata package is not installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+    from strata import swift_config
 
 RING_TYPES = ("account", "container", "object")
 
@@ -64,28 +74,20 @@ def swift_rings(swift):
 
 def swift_host_drives(swift, swift_vars=None):
     """One host's drives: its own swift_vars.drives, else swift.drives, with every setting
-    resolved (drive, then host, then global): name, region, zone, weight, format, groups.
+    resolved (drive, then host, then global, then the defaults of strata.swift_config):
+    name, region, zone, weight, format, groups.
 
     `groups` lists the rings (account, container) and storage policy names the drive serves;
-    None means every ring. A missing zone stays None (see swift_problems).
+    None means every ring. Run swift_problems first: values here are converted as they are.
     """
-    swift = swift or {}
-    swift_vars = swift_vars or {}
-    drives = swift_vars.get("drives") or swift.get("drives") or []
     out = []
-    for drive in drives:
+    for drive in swift_config.host_drives(swift, swift_vars):
         out.append(
             {
-                "name": drive.get("name"),
-                "region": int(
-                    _first(drive.get("region"), swift_vars.get("region"), swift.get("region"), 1)
-                ),
-                "zone": _first(drive.get("zone"), swift_vars.get("zone"), swift.get("zone")),
-                "weight": float(
-                    _first(drive.get("weight"), swift_vars.get("weight"), swift.get("weight"), 100)
-                ),
-                "format": bool(drive.get("format", False)),
-                "groups": drive.get("groups", swift_vars.get("groups")),
+                **drive,
+                "region": int(drive["region"]),
+                "zone": int(drive["zone"]),
+                "weight": float(drive["weight"]),
             }
         )
     return out
@@ -101,35 +103,37 @@ def _serves(drive, ring):
 
 
 def swift_problems(swift, storage_hosts, hostvars):
-    """Every problem that stops the rings being built from the inventory, as messages."""
+    """Every problem that stops the rings being built from the inventory, as messages (the
+    checks of strata.swift_config, as `strata inventory validate` runs them)."""
     problems = []
     if not isinstance((swift or {}).get("part_power"), int):
         problems.append(
             "swift.part_power is not set; expected an integer (2**part_power partitions)"
         )
+    found, _ = swift_config.settings_problems(swift or {})
+    problems.extend(f"swift.{swift_config.dotted(keys)}: {text}" for keys, text in found)
     if not storage_hosts:
         problems.append("the swift storage group has no hosts; expected at least one")
+    drives_by_host = {}
     for name in storage_hosts:
         hv = hostvars[name]
-        drives = swift_host_drives(swift, hv.get("swift_vars"))
+        found, _ = swift_config.host_problems(hv.get("swift_vars"))
+        problems.extend(
+            f"{name}: {swift_config.dotted(('swift_vars', *keys))}: {text}" for keys, text in found
+        )
+        drives = swift_config.host_drives(swift, hv.get("swift_vars"))
+        drives_by_host[name] = drives
         if not drives:
             problems.append(
                 f"{name}: no drives; expected swift.drives or swift_vars.drives "
                 "(e.g. [{name: sdc}])"
             )
-        for index, drive in enumerate(drives):
-            if not drive["name"] or "/" in str(drive["name"]):
-                problems.append(
-                    f"{name}: drive {index}: name {drive['name']!r} is not a device name; "
-                    "expected e.g. sdc (not /dev/sdc)"
-                )
-            if drive["zone"] is None:
-                problems.append(
-                    f"{name}: drive {drive['name']}: no zone; expected swift_vars.zone for the "
-                    "host or a zone on the drive"
-                )
         if not hv.get("storage_address") and not hv.get("management_address"):
             problems.append(f"{name}: no storage_address (nor management_address)")
+    if problems:
+        return problems  # capacity means little while drives or replica counts are wrong
+    found, _ = swift_config.capacity_problems(swift, drives_by_host)
+    problems.extend(f"swift.{swift_config.dotted(keys)}: {text}" for keys, text in found)
     return problems
 
 
@@ -165,6 +169,24 @@ def swift_ring_devices(ring, swift, storage_hosts, hostvars, ports):
     return devices
 
 
+def swift_replaced_builders(backup_stats, ring_host_stats):
+    """Ring names whose deploy-host backup exists and differs from the ring host's builder:
+    the backups the next copy would overwrite (the role keeps them in history/ first).
+    Both arguments are the `results` of a stat looped over the rings (item.name)."""
+    now = {
+        r["item"]["name"]: r["stat"].get("checksum")
+        for r in ring_host_stats
+        if r.get("stat", {}).get("exists")
+    }
+    return [
+        r["item"]["name"]
+        for r in backup_stats
+        if r.get("stat", {}).get("exists")
+        and r["item"]["name"] in now
+        and r["stat"].get("checksum") != now[r["item"]["name"]]
+    ]
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -172,4 +194,5 @@ class FilterModule:
             "swift_host_drives": swift_host_drives,
             "swift_problems": swift_problems,
             "swift_ring_devices": swift_ring_devices,
+            "swift_replaced_builders": swift_replaced_builders,
         }

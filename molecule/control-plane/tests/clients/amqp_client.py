@@ -1,6 +1,7 @@
 """Drill client, run on a lab host: publishes to and consumes from RabbitMQ (py-amqp).
 
 amqp_client.py HOST USER PASSWORD VHOST declare QUEUE...     declare non-durable queues
+amqp_client.py HOST USER PASSWORD VHOST durable QUEUE...     declare durable queues
 amqp_client.py HOST USER PASSWORD VHOST publish QUEUE BODY   publish (confirmed by the broker)
 amqp_client.py HOST USER PASSWORD VHOST get QUEUE            print one message body, or
                                                              exit 3 when the queue is empty
@@ -18,9 +19,9 @@ def main():
     )
     conn.connect()
     channel = conn.channel()
-    if action == "declare":
+    if action in ("declare", "durable"):
         for queue in rest:
-            channel.queue_declare(queue, durable=False, auto_delete=False)
+            channel.queue_declare(queue, durable=action == "durable", auto_delete=False)
     elif action == "publish":
         queue, body = rest
         channel.confirm_select()

@@ -1,0 +1,74 @@
+"""RabbitMQ service passwords never appear on a command line (ps, /proc/*/cmdline) while the
+role converges, even when it has to create or update the users."""
+
+import pytest
+from cp import RABBITMQ, check, quote, run
+
+from tests.infra import inventory
+from tests.infra.playbook import ansible_playbook
+
+SERVICES = ("glance", "cinder", "nova")
+DEFINITIONS = "/etc/rabbitmq/strata-definitions.json"
+WATCH = "/tmp/strata-argv-watch"
+
+
+def passwords():
+    hv = inventory.hostvars(RABBITMQ[0])
+    return [hv[f"{s}_rabbitmq_password"] for s in SERVICES]
+
+
+def start_watch(node):
+    # The patterns are read from a file, so the watcher's own command line holds none of them.
+    # Every 0.2 s: a rabbitmqctl call lives for a second or more (it boots an Erlang VM).
+    check(node, f"rm -rf {WATCH} && mkdir -p {WATCH}")
+    check(node, f"printf '%s\\n' {' '.join(quote(p) for p in passwords())} > {WATCH}/patterns")
+    loop = (
+        f"while [ ! -e {WATCH}/stop ]; do "
+        f"grep -l -a -F -f {WATCH}/patterns /proc/[0-9]*/cmdline >> {WATCH}/hits 2>/dev/null; "
+        f"echo . >> {WATCH}/rounds; sleep 0.2; done"
+    )
+    check(node, f"setsid nohup sh -c {quote(loop)} > /dev/null 2>&1 < /dev/null &")
+
+
+def stop_watch(node):
+    check(node, f"touch {WATCH}/stop && sleep 0.5")
+    hits = run(node, f"sort -u {WATCH}/hits 2>/dev/null").stdout.split()
+    rounds = len(run(node, f"cat {WATCH}/rounds").stdout.split())
+    return hits, rounds
+
+
+@pytest.fixture(scope="module")
+def watched():
+    # Without its definitions file the role must import the users again: the path that used
+    # to run `rabbitmqctl add_user/change_password USER PASSWORD`.
+    check(RABBITMQ[0], f"rm -f {DEFINITIONS}")
+    for node in RABBITMQ:
+        start_watch(node)
+    try:
+        result = ansible_playbook("molecule/control-plane/tests/rabbitmq.yml")
+    finally:
+        seen = {node: stop_watch(node) for node in RABBITMQ}
+    assert result.returncode == 0, result.stdout[-4000:]
+    return result.stdout, seen
+
+
+def test_no_password_on_any_command_line(watched):
+    _, seen = watched
+    for node, (hits, rounds) in seen.items():
+        assert rounds > 20, f"{node}: the watcher ran only {rounds} rounds"
+        assert hits == [], f"{node}: a password was on the command line of {hits}"
+
+
+def test_the_users_were_imported_again(watched):
+    out, _ = watched
+    assert "Create or update the services' users" in out
+    users = check(RABBITMQ[0], "rabbitmqctl list_users --formatter json")
+    assert all(f'"{s}"' in users for s in SERVICES)
+
+
+@pytest.mark.parametrize("node", RABBITMQ)
+def test_the_definitions_file_holds_hashes_only(watched, node):
+    assert check(node, f"stat -c '%a %U %G' {DEFINITIONS}").strip() == "640 root rabbitmq"
+    content = check(node, f"cat {DEFINITIONS}")
+    assert "rabbit_password_hashing_sha256" in content
+    assert not any(p in content for p in passwords())
