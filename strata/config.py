@@ -1956,7 +1956,7 @@ def _check_cinder(state):
 
 
 def _check_glance(state):
-    glance_config.check(state.overrides, state.hosts, state.problems)
+    glance_config.check(state.overrides, state.hosts, state.problems, state.warnings)
 
 
 def _check_some_hosts(state):

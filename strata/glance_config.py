@@ -16,8 +16,9 @@ hosts mount (role shared_mount)::
       stores: [file, rbd]
       default_store: rbd
 
-``check(overrides, hosts, problems)`` appends one message per problem (file:line, key path,
-value, what was expected) to ``problems``; it never raises.
+``check(overrides, hosts, problems, warnings)`` appends one message per problem (file:line, key
+path, value, what was expected) to ``problems`` (``warnings`` for a risky default); it never
+raises.
 """
 
 import posixpath
@@ -48,13 +49,13 @@ def _members(hosts, group):
     return sorted(name for name, host in hosts.items() if group in host.components)
 
 
-def check(overrides, hosts, problems):
+def check(overrides, hosts, problems, warnings):
     """Check global_overrides.shared_mounts and global_overrides.glance."""
     mounts = _shared_mounts(overrides, hosts, problems)
     config = overrides.get("shared_mounts")
     # Groups whose mounts had problems: already reported, not checked further.
     skipped = {g for g in (config if isinstance(config, dict) else {}) if g not in mounts}
-    _glance(overrides, hosts, mounts, skipped, problems)
+    _glance(overrides, hosts, mounts, skipped, problems, warnings)
 
 
 def _shared_mounts(overrides, hosts, problems):
@@ -180,7 +181,7 @@ def _mount(entry, entries, index, path, has_ceph, problems):
     return posixpath.normpath(where) if ok else None
 
 
-def _glance(overrides, hosts, mounts, skipped, problems):
+def _glance(overrides, hosts, mounts, skipped, problems, warnings):
     base = "global_overrides.glance"
     glance = overrides.get("glance")
     if glance is None:
@@ -248,10 +249,16 @@ def _glance(overrides, hosts, mounts, skipped, problems):
             for where in mounts.get("glance_api", [])
         )
         if not shared:
-            problems.append(
+            message = (
                 f"{loc('stores')}: {base}.stores: the file store in {file_dir} is on "
                 f"no shared mount, but there are {len(glance_hosts)} glance hosts "
                 f"({', '.join(glance_hosts)}): each would keep its own images; expected a "
                 f"global_overrides.shared_mounts.glance_api mount at {file_dir}, or the rbd "
                 "store only"
             )
+            # Written by the operator: an error. Only defaulted (OpenStack-Ansible's configs
+            # name no store, and must load unchanged): a warning.
+            if "stores" in glance:
+                problems.append(message)
+            else:
+                warnings.append(message + " (glance.stores is not set; file is the default)")
