@@ -21,7 +21,7 @@ from pathlib import Path
 import netaddr
 import yaml
 
-from strata import ceph_config, swift_config
+from strata import ceph_config, glance_config, swift_config
 from strata.errors import DeployBlocker, ValidationError
 
 DEFAULT_CONFIG_DIR = "/etc/strata"
@@ -1990,6 +1990,10 @@ def _check_cinder(state):
     cinder_config.check(state.overrides, state.hosts, state.problems, state.warnings)
 
 
+def _check_glance(state):
+    glance_config.check(state.overrides, state.hosts, state.problems, state.warnings)
+
+
 def _check_some_hosts(state):
     if not state.hosts:
         state.warnings.append(
@@ -2007,6 +2011,7 @@ CHECKS = [
     _check_swift,
     _check_ceph,
     _check_cinder,
+    _check_glance,
     _check_cluster_sizes,
     _check_some_hosts,
 ]
