@@ -294,14 +294,36 @@ def ssh_ready(address, timeout):
         time.sleep(0.3)
 
 
-def wait_for_ssh(spec, timeout=90):
-    addresses = {h.name: h.addresses["management"] for h in spec.hosts}
+# A host restarted after a power cut boots all its services at once: on a loaded machine
+# (two scenarios on two cores) that took more than 90 s.
+SSH_TIMEOUT = 240
+
+
+def ssh_failures(addresses, timeout):
+    """{name: error} of the hosts (name -> address) that do not answer ssh within timeout."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         answers = pool.map(lambda address: ssh_ready(address, timeout), addresses.values())
         results = dict(zip(addresses, answers, strict=True))
-    failed = {name: err for name, err in results.items() if err}
+    return {name: err for name, err in results.items() if err}
+
+
+def wait_for_ssh(spec, timeout=SSH_TIMEOUT):
+    """Every host answers ssh; a host whose container stopped while booting (seen once after
+    `lxc-stop -k`) is started once more."""
+    addresses = {h.name: h.addresses["management"] for h in spec.hosts}
+    failed = ssh_failures(addresses, timeout)
+    stopped = sorted(n for n in failed if machine.container_state(n) != "RUNNING")
+    for name in stopped:
+        log(f"{name}: its container stopped while booting; starting it once more")
+        machine.start_container(name)
+    if stopped:
+        retried = ssh_failures({n: addresses[n] for n in stopped}, timeout)
+        failed = {n: e for n, e in failed.items() if n not in stopped} | retried
     if failed:
-        detail = "; ".join(f"{n} ({addresses[n]}): {e}" for n, e in sorted(failed.items()))
+        detail = "; ".join(
+            f"{n} ({addresses[n]}, container {machine.container_state(n) or 'missing'}): {e}"
+            for n, e in sorted(failed.items())
+        )
         raise StrataError(f"hosts do not answer ssh after {timeout}s: {detail}")
 
 

@@ -66,7 +66,7 @@ def test_one_storage_host_down_then_back():
 
     wait_for(
         lambda: run(DOWN, "systemctl is-active swift-object-replication-server rsync").rc == 0,
-        120,
+        300,  # every service of the host boots at once; slow on a loaded machine
         f"swift on {DOWN} again",
     )
     names = put["done"]
@@ -76,6 +76,6 @@ def test_one_storage_host_down_then_back():
             check(name, "swift-object-replicator /etc/swift/object-server.conf once")
         return not replicas_in_place(acct, names)
 
-    wait_for(replicated, 300, "3 replicas of every object written during the outage", 5)
+    wait_for(replicated, 600, "3 replicas of every object written during the outage", 5)
     got = objects("get", prefix=OUTAGE_PREFIX, count=OUTAGE_COUNT)
     assert got["errors"] == {}
