@@ -4,10 +4,11 @@ was expected."""
 
 import textwrap
 
-import pytest
+from test_config_validation import line_of as line
+from test_config_validation import problems_of
+from test_config_validation import write as load
 
 from strata import config
-from strata.errors import ValidationError
 
 BASE = textwrap.dedent(
     """\
@@ -43,21 +44,9 @@ BASE = textwrap.dedent(
 )
 
 
-def load(tmp_path, text):
-    path = tmp_path / config.CONFIG_FILE
-    path.write_text(text)
-    return path
-
-
 def problems(tmp_path, text):
     path = load(tmp_path, text)
-    with pytest.raises(ValidationError) as caught:
-        config.load(tmp_path)
-    return path, caught.value.problems
-
-
-def line(text, needle):
-    return next(n for n, t in enumerate(text.splitlines(), start=1) if needle in t)
+    return path, problems_of(tmp_path)
 
 
 def test_base_is_valid(tmp_path):
