@@ -166,8 +166,12 @@ class Secret:
     fixed: bool = False
 
 
-SERVICE_ROLES_WITH_KEYSTONE = ("glance", "cinder", "nova", "swift_proxy")
-SWIFT_ROLES = ("swift_common", "swift_proxy", "swift_storage")
+# Service roles not written yet: their secrets are declared ahead, under these names.
+# tests/unit/test_secrets_roles.py checks every other declared role against the roles' files:
+# a secret is declared for exactly the roles whose defaults, vars, tasks, templates or handlers
+# name it (a role that asks another for something, e.g. keystone's `register`, is not listed:
+# strata-ansible follows include_role to the role that reads the secret).
+PLANNED_ROLES = ("cinder", "nova")
 
 SECRETS = (
     # Galera
@@ -177,11 +181,11 @@ SECRETS = (
     Secret(
         "galera_monitor_password",
         "password",
-        ("galera_server", "haproxy_server"),
-        "MariaDB user of haproxy's wsrep health check",
+        ("galera_server",),
+        "MariaDB user of the wsrep health check haproxy reads",
     ),
     Secret("keystone_galera_password", "password", ("keystone",), "keystone database user"),
-    Secret("glance_galera_password", "password", ("glance",), "glance database user"),
+    Secret("glance_galera_password", "password", ("glance_api",), "glance database user"),
     Secret("cinder_galera_password", "password", ("cinder",), "cinder database user"),
     Secret("nova_galera_password", "password", ("nova",), "nova (and cell0) database user"),
     Secret("nova_api_galera_password", "password", ("nova",), "nova_api database user"),
@@ -193,17 +197,17 @@ SECRETS = (
         ("rabbitmq_server",),
         "Erlang cookie shared by the RabbitMQ cluster nodes",
     ),
-    Secret("glance_rabbitmq_password", "password", ("glance",), "glance RabbitMQ user"),
+    Secret("glance_rabbitmq_password", "password", ("glance_api",), "glance RabbitMQ user"),
     Secret("cinder_rabbitmq_password", "password", ("cinder",), "cinder RabbitMQ user"),
     Secret("nova_rabbitmq_password", "password", ("nova",), "nova RabbitMQ user"),
     # Keystone
     Secret(
         "keystone_admin_password",
         "password",
-        ("keystone", *SERVICE_ROLES_WITH_KEYSTONE),
-        "keystone admin user (services register themselves with it)",
+        ("keystone",),
+        "keystone admin user (services register themselves through keystone's `register`)",
     ),
-    Secret("glance_service_password", "password", ("glance",), "glance keystone service user"),
+    Secret("glance_service_password", "password", ("glance_api",), "glance keystone service user"),
     Secret("cinder_service_password", "password", ("cinder",), "cinder keystone service user"),
     Secret("nova_service_password", "password", ("nova",), "nova keystone service user"),
     Secret("placement_service_password", "password", ("nova",), "placement keystone service user"),
@@ -212,14 +216,14 @@ SECRETS = (
     Secret(
         "swift_hash_path_prefix",
         "hash_salt",
-        SWIFT_ROLES,
+        ("swift_common",),
         "swift.conf swift_hash_path_prefix (object placement depends on it)",
         fixed=True,
     ),
     Secret(
         "swift_hash_path_suffix",
         "hash_salt",
-        SWIFT_ROLES,
+        ("swift_common",),
         "swift.conf swift_hash_path_suffix (object placement depends on it)",
         fixed=True,
     ),
@@ -234,20 +238,20 @@ SECRETS = (
     Secret(
         "memcached_secret_key",
         "password",
-        SERVICE_ROLES_WITH_KEYSTONE,
+        ("glance_api", "swift_proxy", "cinder", "nova"),
         "keystonemiddleware memcache_secret_key (token cache encryption)",
     ),
     # Ceph
     Secret(
         "ceph_fsid",
         "uuid",
-        ("ceph_mon", "ceph_osd"),
+        ("ceph_client", "ceph_mon", "ceph_osd"),
         "Ceph cluster fsid (the cluster's identity)",
         fixed=True,
     ),
     Secret("ceph_mon_keyring_key", "cephx_key", ("ceph_mon",), "Ceph mon. key"),
     Secret(
-        "ceph_admin_keyring_key", "cephx_key", ("ceph_mon", "ceph_osd"), "Ceph client.admin key"
+        "ceph_admin_keyring_key", "cephx_key", ("ceph_client", "ceph_mon"), "Ceph client.admin key"
     ),
     Secret(
         "ceph_bootstrap_osd_keyring_key",
@@ -258,17 +262,19 @@ SECRETS = (
     Secret(
         "cinder_ceph_client_key",
         "cephx_key",
-        ("ceph_mon", "cinder", "nova"),
+        ("ceph_client", "ceph_mon", "cinder", "nova"),
         "Ceph client.cinder key (nova attaches RBD volumes with it)",
     ),
     Secret(
         "cinder_backup_ceph_client_key",
         "cephx_key",
-        ("ceph_mon", "cinder"),
+        ("ceph_client", "ceph_mon", "cinder"),
         "Ceph client.cinder-backup key",
     ),
-    Secret("glance_ceph_client_key", "cephx_key", ("ceph_mon", "glance"), "Ceph client.glance key"),
-    Secret("nova_ceph_client_key", "cephx_key", ("ceph_mon", "nova"), "Ceph client.nova key"),
+    Secret(
+        "glance_ceph_client_key", "cephx_key", ("ceph_client", "ceph_mon"), "Ceph client.glance key"
+    ),
+    Secret("nova_ceph_client_key", "cephx_key", ("nova",), "Ceph client.nova key"),
 )
 
 SECRETS_BY_NAME = {secret.name: secret for secret in SECRETS}

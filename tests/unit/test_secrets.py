@@ -19,10 +19,10 @@ ROLES = {
     "keystone",
     "swift_common",
     "swift_proxy",
-    "swift_storage",
-    "glance",
+    "glance_api",
     "cinder",
     "nova",
+    "ceph_client",
     "ceph_mon",
     "ceph_osd",
 }
@@ -82,6 +82,10 @@ def test_the_operator_docs_list_every_secret():
     docs = (ROOT / "docs" / "secrets.md").read_text()
     for secret in secrets.SECRETS:
         assert f"| `{secret.name}` | {secret.kind}" in docs, secret.name
+        used_by = next(
+            line for line in docs.splitlines() if line.startswith(f"| `{secret.name}` |")
+        )
+        assert used_by.split(" | ")[2] == ", ".join(secret.roles), secret.name
 
 
 def test_only_data_bound_secrets_are_fixed():
@@ -91,13 +95,9 @@ def test_only_data_bound_secrets_are_fixed():
 
 def test_secrets_for_roles_picks_what_those_roles_use():
     names = [secret.name for secret in secrets.secrets_for_roles(["haproxy_server"])]
-    assert names == [
-        "galera_monitor_password",
-        "haproxy_stats_password",
-        "keepalived_vrrp_password",
-    ]
+    assert names == ["haproxy_stats_password", "keepalived_vrrp_password"]
     assert secrets.secrets_for_roles(["memcached_server", "not_a_role"]) == []
-    swift = {secret.name for secret in secrets.secrets_for_roles(["swift_storage"])}
+    swift = {secret.name for secret in secrets.secrets_for_roles(["swift_common"])}
     assert swift == {"swift_hash_path_prefix", "swift_hash_path_suffix"}
 
 

@@ -8,7 +8,8 @@ from cp import RABBITMQ, address, check, put_client, run
 
 from tests.infra import inventory
 
-SERVICES = ("glance", "cinder", "nova")
+# The probe services converge.yml makes with rabbitmq_server's `vhost` entry point.
+SERVICES = ("probe_a", "probe_b")
 
 
 def password(service):
@@ -65,7 +66,7 @@ def test_service_user_publishes_and_consumes_on_its_vhost(service):
 
 
 def test_service_user_cannot_use_another_vhost():
-    result = amqp(RABBITMQ[0], "glance", "declare", "intruder", vhost="/nova")
+    result = amqp(RABBITMQ[0], "probe_a", "declare", "intruder", vhost="/probe_b")
     assert result.rc != 0
     assert "ACCESS_REFUSED" in result.stderr or "access" in result.stderr.lower()
 
@@ -74,12 +75,12 @@ def test_notification_policy_applies_to_notification_queues_only():
     node = RABBITMQ[0]
     notifications = ["notifications.info", "versioned_notifications.error"]
     others = ["cinder-scheduler", "cinder-volume.cp1", "reply_0123456789abcdef", "info"]
-    assert amqp(node, "cinder", "declare", *notifications, *others).rc == 0
-    out = check(node, "rabbitmqctl list_queues -p /cinder name policy --formatter json")
+    assert amqp(node, "probe_b", "declare", *notifications, *others).rc == 0
+    out = check(node, "rabbitmqctl list_queues -p /probe_b name policy --formatter json")
     policy = {q["name"]: q["policy"] for q in json.loads(out)}
     for queue in notifications:
         assert policy[queue] == "notifications-mirrored", queue
     for queue in others:
         assert policy[queue] in ("", None), queue
     for queue in notifications + others:
-        check(node, f"rabbitmqctl delete_queue -p /cinder {queue}")
+        check(node, f"rabbitmqctl delete_queue -p /probe_b {queue}")

@@ -7,8 +7,12 @@ from cp import RABBITMQ, check, quote, run
 from tests.infra import inventory
 from tests.infra.playbook import ansible_playbook
 
-SERVICES = ("glance", "cinder", "nova")
-DEFINITIONS = "/etc/rabbitmq/strata-definitions.json"
+# The probes converge.yml makes with rabbitmq_server's `vhost` entry point: one definitions
+# file per user, on the first node (the cluster shares users).
+SERVICES = ("probe_a", "probe_b")
+DEFINITIONS = "/etc/rabbitmq/strata-definitions.d"
+# Where earlier versions kept every service's user: removed by the role.
+OLD_DEFINITIONS = "/etc/rabbitmq/strata-definitions.json"
 WATCH = "/tmp/strata-argv-watch"
 
 
@@ -39,9 +43,9 @@ def stop_watch(node):
 
 @pytest.fixture(scope="module")
 def watched():
-    # Without its definitions file the role must import the users again: the path that used
-    # to run `rabbitmqctl add_user/change_password USER PASSWORD`.
-    check(RABBITMQ[0], f"rm -f {DEFINITIONS}")
+    # Without its definitions file the entry point must import the users again: the path that
+    # used to run `rabbitmqctl add_user/change_password USER PASSWORD`.
+    check(RABBITMQ[0], f"rm -rf {DEFINITIONS}")
     for node in RABBITMQ:
         start_watch(node)
     try:
@@ -61,14 +65,27 @@ def test_no_password_on_any_command_line(watched):
 
 def test_the_users_were_imported_again(watched):
     out, _ = watched
-    assert "Create or update the services' users" in out
+    tasks = {chunk.split("]", 1)[0]: chunk for chunk in out.split("TASK [")}
+    for service in SERVICES:
+        name = (
+            "rabbitmq_server : Create or update the service user, all rights on its vhost only"
+            f" - {service}"
+        )
+        assert name in tasks, out[-3000:]
+        assert "changed: [" in tasks[name], tasks[name]
     users = check(RABBITMQ[0], "rabbitmqctl list_users --formatter json")
     assert all(f'"{s}"' in users for s in SERVICES)
 
 
-@pytest.mark.parametrize("node", RABBITMQ)
-def test_the_definitions_file_holds_hashes_only(watched, node):
-    assert check(node, f"stat -c '%a %U %G' {DEFINITIONS}").strip() == "640 root rabbitmq"
-    content = check(node, f"cat {DEFINITIONS}")
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_definitions_file_holds_a_hash_only(watched, service):
+    path = f"{DEFINITIONS}/{service}.json"
+    assert check(RABBITMQ[0], f"stat -c '%a %U %G' {path}").strip() == "640 root rabbitmq"
+    content = check(RABBITMQ[0], f"cat {path}")
     assert "rabbit_password_hashing_sha256" in content
     assert not any(p in content for p in passwords())
+
+
+@pytest.mark.parametrize("node", RABBITMQ)
+def test_no_single_definitions_file_is_left(watched, node):
+    assert run(node, f"test -e {OLD_DEFINITIONS}").rc != 0

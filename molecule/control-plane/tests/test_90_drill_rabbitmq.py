@@ -8,7 +8,7 @@ from cp import RABBITMQ, address, check, put_client, run, wait_for
 
 from tests.infra import inventory
 
-SERVICE = "nova"
+SERVICE = "probe_a"
 
 
 def amqp(node, *args):

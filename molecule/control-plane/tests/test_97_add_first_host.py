@@ -26,14 +26,14 @@ COUNT = 20
 
 def amqp(node, *args):
     path = put_client(node, "amqp_client.py")
-    password = inventory.hostvars(RABBITMQ[0])["glance_rabbitmq_password"]
+    password = inventory.hostvars(RABBITMQ[0])["probe_a_rabbitmq_password"]
     return check(
-        node, f"python3 {path} {address(node)} glance '{password}' /glance " + " ".join(args)
+        node, f"python3 {path} {address(node)} probe_a '{password}' /probe_a " + " ".join(args)
     )
 
 
 def queue_depth(node, queue):
-    out = check(node, "rabbitmqctl list_queues -p /glance name messages --formatter json")
+    out = check(node, "rabbitmqctl list_queues -p /probe_a name messages --formatter json")
     return {q["name"]: q["messages"] for q in json.loads(out)}.get(queue)
 
 
@@ -101,7 +101,7 @@ def test_the_durable_messages_survive(added):
     for node in RABBITMQ:
         assert queue_depth(node, added["queue"]) == COUNT, node
     assert amqp(CP0, "get", added["queue"]).strip() == "message-0"
-    check(RABBITMQ[0], f"rabbitmqctl delete_queue -p /glance {added['queue']}")
+    check(RABBITMQ[0], f"rabbitmqctl delete_queue -p /probe_a {added['queue']}")
 
 
 @pytest.mark.parametrize("node", [CP0, *RABBITMQ])
