@@ -19,7 +19,7 @@ def test_image_endpoints_are_on_the_vips(aio):
     assert urls == {
         "internal": f"http://{aio.vip}:9292",
         "admin": f"http://{aio.vip}:9292",
-        "public": f"http://{external}:9292",
+        "public": f"https://{external}:9292",  # HAProxy serves the external VIP over TLS
     }
 
 

@@ -53,7 +53,7 @@ def test_image_endpoints_are_on_the_vips():
     assert urls == {
         "internal": f"http://{VIP}:{PORT}",
         "admin": f"http://{VIP}:{PORT}",
-        "public": f"http://{external}:{PORT}",
+        "public": f"https://{external}:{PORT}",  # HAProxy serves the external VIP over TLS
     }
 
 
