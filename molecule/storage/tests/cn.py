@@ -65,3 +65,16 @@ def delete_volume(volume, timeout=180):
         f"volume {volume} to be deleted",
         interval=3,
     )
+
+
+def volume_api(path, body=None):
+    """The volume API through the VIP with the admin's token, for what the client has no
+    command for (os-initialize_connection, scheduler stats): the parsed answer."""
+    token = openstack("token", "issue")
+    url = f"http://{VIP}:{PORT}/v3/{token['project_id']}{path}"
+    data = ""
+    if body is not None:
+        payload = json.dumps(body).replace("'", "'\\''")
+        data = f"-X POST -H 'Content-Type: application/json' -d '{payload}'"
+    out = check(INFRA, f"curl -sf -H 'X-Auth-Token: {token['id']}' {data} {url}")
+    return json.loads(out) if out.strip() else None

@@ -11,12 +11,11 @@ import pytest
 from cn import (
     BACKENDS,
     INFRA,
-    VIP,
     backend_service,
     create_volume,
     delete_volume,
-    openstack,
     services,
+    volume_api,
 )
 
 from tests.infra.hosts import check, hostvars
@@ -65,16 +64,7 @@ def state():
 
 
 def volume_action(volume, action, body):
-    """A volume action through the VIP with the admin's token (the client has no command for
-    os-initialize_connection)."""
-    token = openstack("token", "issue")
-    url = f"http://{VIP}:8776/v3/{token['project_id']}/volumes/{volume}/action"
-    payload = json.dumps({action: body}).replace("'", "'\\''")
-    return check(
-        INFRA,
-        f"curl -sf -X POST -H 'X-Auth-Token: {token['id']}' -H 'Content-Type: application/json' "
-        f"-H 'OpenStack-API-Version: volume 3.0' -d '{payload}' {url}",
-    )
+    return volume_api(f"/volumes/{volume}/action", {action: body})
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +81,8 @@ def test_the_volume_is_a_sparse_zvol_with_the_configured_block_size(standin, vol
 
 
 def test_its_lun_is_read_over_the_storage_network_with_its_size(standin, volume):
-    info = json.loads(volume_action(volume["id"], "os-initialize_connection",
-                                    {"connector": CONNECTOR}))["connection_info"]  # fmt: skip
+    answer = volume_action(volume["id"], "os-initialize_connection", {"connector": CONNECTOR})
+    info = answer["connection_info"]
     try:
         data = info["data"]
         assert info["driver_volume_type"] == "iscsi"
