@@ -2,6 +2,7 @@
 
 import json
 import shlex
+import time
 
 from tests.infra import inventory
 from tests.infra.hosts import check, hostvars, run
@@ -27,8 +28,14 @@ def openstack(*args, ok=True):
     command = ". /root/openrc && openstack " + " ".join(shlex.quote(str(a)) for a in args)
     if not ok:
         return run(INFRA, command)
-    out = check(INFRA, command + " -f json")
-    return json.loads(out) if out.strip() else None
+    # A busy lab machine now and then drops a connection through HAProxy: try again, twice.
+    for _ in range(2):
+        result = run(INFRA, command + " -f json")
+        if result.rc == 0 or "Unable to establish connection" not in result.stderr:
+            break
+        time.sleep(3)
+    assert result.rc == 0, f"{INFRA}: {command}: rc={result.rc} {result.stderr or result.stdout}"
+    return json.loads(result.stdout) if result.stdout.strip() else None
 
 
 def services():
