@@ -58,7 +58,8 @@ CASES = {
 @pytest.mark.parametrize("case", CASES)
 def test_bad_backends_fail_before_any_change(case):
     backends, message = CASES[case]
-    rc, output, counts = run("setup-cinder.yml", "-e", json.dumps({"cinder_backends": backends}))
+    extra = {"cinder_backends": backends, "cinder_default_volume_type": sorted(backends)[0]}
+    rc, output, counts = run("setup-cinder.yml", "-e", json.dumps(extra))
     assert rc != 0, output[-3000:]
     assert message in " ".join(output.split()), output[-3000:]
     assert counts and all(c["changed"] == 0 for c in counts.values()), counts
