@@ -88,8 +88,9 @@ def _ip(value):
     return True
 
 
-def _backend(name, options, path, fallback, problems, warnings):
-    """Check one backend's options; return its driver (None when unusable)."""
+def _backend(name, options, path, fallback, problems, warnings, rendered=False):
+    """Check one backend's options; return its driver (None when unusable). ``rendered``: the
+    options come from Ansible, secrets already substituted (the role's own check)."""
 
     def bad(key, message):
         problems.append(problem(_where(options, key, fallback), f"{path}.{key}", message))
@@ -142,7 +143,7 @@ def _backend(name, options, path, fallback, problems, warnings):
     if driver == NFS:
         _shares(options, path, fallback, problems)
     if driver in (NEXENTA4, NEXENTA5):
-        _nexenta(driver, options, bad)
+        _nexenta(driver, options, bad, rendered)
     return driver
 
 
@@ -174,12 +175,12 @@ def _shares(options, path, fallback, problems):
             )
 
 
-def _nexenta(driver, options, bad):
+def _nexenta(driver, options, bad, rendered=False):
     for wrong, right in NEXENTA_IGNORED.items():
         if wrong in options:
             bad(wrong, f"is not read by {driver}; set {right} instead")
     password = options.get("nexenta_password")
-    if password not in (None, "") and not JINJA.match(str(password)):
+    if not rendered and password not in (None, "") and not JINJA.match(str(password)):
         bad(
             "nexenta_password",
             "is written in the config; expected a reference to a secret kept in "
@@ -371,3 +372,55 @@ def backend_sections(backends, storage_address, shares_dir="/etc/cinder"):
             )
         sections[name] = section
     return sections
+
+
+# --- the role's own check (roles/cinder/filter_plugins/strata_cinder.py) ------------------------
+
+
+def host_problems(backends_by_host, source="inventory"):
+    """The same checks on what Ansible holds: {host: cinder_backends} (secrets substituted).
+
+    The role runs this before it changes anything, so a backend that reached the inventory
+    without `strata inventory validate` (a hand-written inventory, extra vars) is refused with
+    the same messages. Returns the problems, one line each.
+    """
+    problems, warnings, seen = [], [], {}
+    for host in sorted(backends_by_host):
+        backends = backends_by_host[host]
+        path = f"{host}: cinder_backends"
+        if backends in (None, {}):
+            continue
+        if not isinstance(backends, dict):
+            problems.append(f"{source}: {path}: {_show(backends)} is not a mapping")
+            continue
+        for name in sorted(set(backends) - {"limit_container_types"}):
+            options = backends[name]
+            item = f"{path}.{name}"
+            if not SECTION.match(str(name)) or name in RESERVED_SECTIONS:
+                problems.append(f"{source}: {item}: {_show(name)} is not a usable backend name")
+                continue
+            if not isinstance(options, dict):
+                problems.append(f"{source}: {item}: {_show(options)} is not a mapping of options")
+                continue
+            driver = _backend(name, options, item, (source, None), problems, warnings, True)
+            if driver is None:
+                continue
+            backend_name = options.get("volume_backend_name", name)
+            earlier = seen.setdefault(backend_name, (driver, item))
+            if earlier[0] != driver:
+                problems.append(
+                    f"{source}: {item}.volume_backend_name: {_show(backend_name)} is also the "
+                    f"volume_backend_name of {earlier[1]}, which uses {earlier[0]}, not {driver}; "
+                    "expected one driver per volume_backend_name"
+                )
+    return problems
+
+
+def volume_types(backends_by_host):
+    """{type name: volume_backend_name}: one volume type per backend name over all hosts."""
+    types = {}
+    for backends in backends_by_host.values():
+        for name, options in (backends or {}).items():
+            if name != "limit_container_types":
+                types[name] = str(options.get("volume_backend_name", name))
+    return dict(sorted(types.items()))

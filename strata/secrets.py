@@ -171,7 +171,7 @@ class Secret:
 # a secret is declared for exactly the roles whose defaults, vars, tasks, templates or handlers
 # name it (a role that asks another for something, e.g. keystone's `register`, is not listed:
 # strata-ansible follows include_role to the role that reads the secret).
-PLANNED_ROLES = ("cinder", "nova")
+PLANNED_ROLES = ("nova",)
 
 SECRETS = (
     # Galera
@@ -204,8 +204,9 @@ SECRETS = (
     Secret(
         "keystone_admin_password",
         "password",
-        ("keystone",),
-        "keystone admin user (services register themselves through keystone's `register`)",
+        ("keystone", "cinder"),
+        "keystone admin user (services register themselves through keystone's `register`;"
+        " cinder creates its volume types as admin)",
     ),
     Secret("glance_service_password", "password", ("glance_api",), "glance keystone service user"),
     Secret("cinder_service_password", "password", ("cinder",), "cinder keystone service user"),
@@ -262,13 +263,13 @@ SECRETS = (
     Secret(
         "cinder_ceph_client_key",
         "cephx_key",
-        ("ceph_client", "ceph_mon", "cinder", "nova"),
+        ("ceph_client", "ceph_mon", "nova"),
         "Ceph client.cinder key (nova attaches RBD volumes with it)",
     ),
     Secret(
         "cinder_backup_ceph_client_key",
         "cephx_key",
-        ("ceph_client", "ceph_mon", "cinder"),
+        ("ceph_client", "ceph_mon"),
         "Ceph client.cinder-backup key",
     ),
     Secret(

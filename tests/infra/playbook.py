@@ -38,6 +38,40 @@ def ansible_playbook(*args, env=None):
     )
 
 
+def ansible_playbook_killed_at(pattern, *args):
+    """ansible-playbook ARGS as ansible_playbook does, killed (SIGKILL, as a crash or a lost
+    deploy host would) when a line of its output matches `pattern`: the output up to there.
+    Fails when the run ends without reaching it."""
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+    binary = Path(sys.executable).with_name("ansible-playbook")
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    lines = []
+    with subprocess.Popen(
+        [str(binary), "-i", inventory, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    ) as proc:
+        for line in proc.stdout:
+            lines.append(line)
+            if re.search(pattern, line):
+                os.killpg(proc.pid, 9)
+                proc.wait()
+                return "".join(lines)
+        proc.wait()
+    raise AssertionError(
+        f"the run ended (rc={proc.returncode}) before {pattern!r}:\n" + "".join(lines)[-3000:]
+    )
+
+
 def recap(output):
     """host -> {ok, changed, unreachable, failed} from ansible-playbook's PLAY RECAP."""
     return {

@@ -171,7 +171,7 @@ def test_each_lun_is_read_over_the_storage_address_with_its_size(host, created):
 def test_a_second_export_in_one_process_hits_the_ns4_drivers_python3_bug(created):
     # cinder 21.3.1 nexenta/iscsi.py _get_target_name: `target_names[0]` on dict.keys(). When
     # Debian fixes it this fails: then remove the restart workaround from drive_ns4_driver.py
-    # and the warning from docs/roles/cinder_volume.md.
+    # and the warning from docs/roles/cinder_backends.md.
     assert created["second_export_in_same_process"] == (
         "TypeError: 'dict_keys' object is not subscriptable"
     )

@@ -230,7 +230,7 @@ def test_missing_secrets_stop_the_run_before_it_starts(runs):
     errors = run.err.splitlines()
     assert errors[0].startswith("strata-ansible: error: refusing to run needs_secrets.yml")
     named = " ".join(errors[1:])
-    for name in ("haproxy_stats_password", "galera_monitor_password", "rabbitmq_erlang_cookie"):
+    for name in ("haproxy_stats_password", "rabbitmq_erlang_cookie"):
         assert name in named
     assert "keepalived_vrrp_password" not in named
     assert not run.log_dir.exists()

@@ -362,7 +362,7 @@ def test_one_character_password_is_refused_by_check(tmp_path):
     problems = secrets.describe_problems("user_secrets.yml", secrets.check(values))
     assert problems == [
         "user_secrets.yml: keystone_admin_password has 1 characters, at least 16 are needed "
-        "(expected at least 16 characters; used by keystone, glance, cinder, nova, swift_proxy)"
+        "(expected at least 16 characters; used by keystone, cinder)"
     ]
 
 
