@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -410,16 +411,41 @@ def merged_values(loaded):
     return merged
 
 
-def secret_values(loaded):
-    """Every value to mask: all of user_secrets*.yml, and declared secrets wherever they are."""
+def masked_forms(value):
+    """`value` and the forms it takes in output: URL-encoded (connection URLs, e.g.
+    keystone-secrets.conf), JSON-escaped (task results) and YAML single-quoted (the YAML
+    callback)."""
+    return {
+        value,
+        urllib.parse.quote(value, safe=""),
+        urllib.parse.quote_plus(value, safe=""),
+        json.dumps(value)[1:-1],
+        value.replace("'", "''"),
+    }
+
+
+def values_to_mask(values):
+    """Every form of each value long enough to mask, longest first (so that a secret that
+    contains another is masked whole)."""
     found = set()
-    for path, values in loaded.items():
-        for key, value in values.items():
-            is_secret = is_secrets_file(path) or key in strata_secrets.SECRETS_BY_NAME
-            if is_secret and isinstance(value, str) and len(value.strip()) >= MIN_MASKED_LENGTH:
-                found.add(value.strip())
-    # Longest first, so that a secret containing another is masked whole.
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            continue
+        text = str(value).strip()
+        if len(text) >= MIN_MASKED_LENGTH:
+            found |= masked_forms(text)
     return sorted(found, key=len, reverse=True)
+
+
+def secret_values(loaded):
+    """Every value to mask: all of user_secrets*.yml (numbers too), and declared secrets
+    wherever they are."""
+    return values_to_mask(
+        value
+        for path, values in loaded.items()
+        for key, value in values.items()
+        if is_secrets_file(path) or key in strata_secrets.SECRETS_BY_NAME
+    )
 
 
 def mask(text, values):
@@ -513,6 +539,23 @@ def runs_to_remove(names, keep=KEEP_RUNS):
 def rotate_logs(log_dir, keep=KEEP_RUNS):
     for name in runs_to_remove([p.name for p in Path(log_dir).iterdir() if p.is_dir()], keep):
         shutil.rmtree(Path(log_dir) / name, ignore_errors=True)
+
+
+def scrub_command_file(path):
+    """ansible-runner's `command` artifact without the environment it copies whole (an
+    operator's OS_PASSWORD, cloud or vault tokens): the command line and its directory stay."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except ValueError:
+        recorded = None
+    if isinstance(recorded, dict):
+        kept = {key: recorded[key] for key in ("command", "cwd") if key in recorded}
+        path.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
+    else:
+        path.unlink()  # not the format we know: nothing of it is kept rather than all
 
 
 def mask_file(path, values):
@@ -962,9 +1005,9 @@ def prepare(arguments, cwd, ask=getpass.getpass):
                     *strata_secrets.describe_problems(where, problems),
                 ]
             )
-    return Prepared(
-        arguments, config_dir, playbooks, files, secret_values(loaded), passwords, roles
-    )
+    # The prompted passwords (-k, -K, -J) too: ansible may echo them in a failed task.
+    masked = values_to_mask([*secret_values(loaded), *passwords.values()])
+    return Prepared(arguments, config_dir, playbooks, files, masked, passwords, roles)
 
 
 def absolute_values(arguments, option, cwd):
@@ -1007,7 +1050,11 @@ def _run_locked(prepared, stdout, cwd, now, clock, log_dir, plain):
     else:
         display = LineDisplay(stdout, progress, clock)
 
+    scrubbed = []
+
     def on_event(event):
+        if not scrubbed:  # runner wrote `command` before the first event: drop its env now
+            scrubbed.append(scrub_command_file(run_dir / "command"))
         # Mask in place: ansible-runner writes the event to the log after this returns.
         event["stdout"] = mask(event.get("stdout") or "", masked)
         if "event_data" in event:
@@ -1042,6 +1089,7 @@ def _run_locked(prepared, stdout, cwd, now, clock, log_dir, plain):
             )
         finally:
             display.stop()
+    scrub_command_file(run_dir / "command")
     for artifact in ("stdout", "stderr", "command"):
         mask_file(run_dir / artifact, masked)
     code = exit_code(runner.status, runner.rc)

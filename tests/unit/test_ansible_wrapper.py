@@ -4,6 +4,7 @@ The wrapper running ansible-playbook for real is in test_ansible_wrapper_run.py.
 """
 
 import datetime
+import json
 import io
 from pathlib import Path
 
@@ -271,7 +272,8 @@ def test_prepare_accepts_complete_secrets_and_collects_values_to_mask(tmp_path):
     prepared = wrapper.prepare(arguments, tmp_path)
     assert prepared.roles == {"haproxy_server", "rabbitmq_server"}
     assert [path.name for path in prepared.user_files] == ["user_secrets.yml", "user_variables.yml"]
-    assert len(prepared.masked_values) == len(secrets.SECRETS)
+    values = secrets.read_secrets_file(tmp_path / "user_secrets.yml").values
+    assert set(values.values()) <= set(prepared.masked_values)
     assert "visible" not in prepared.masked_values
 
 
@@ -309,7 +311,39 @@ def test_secret_values_come_from_secrets_files_and_declared_names(tmp_path):
         tmp_path / "user_secrets.yml": {"a": "longsecret", "b": "abc", "c": 12345, "d": "long"},
         tmp_path / "user_variables.yml": {"nova_service_password": "fromvars", "e": "public"},
     }
-    assert wrapper.secret_values(loaded) == ["longsecret", "fromvars", "long"]
+    assert wrapper.secret_values(loaded) == ["longsecret", "fromvars", "12345", "long"]
+
+
+def test_the_encoded_forms_of_a_secret_are_masked_too():
+    values = wrapper.values_to_mask(["p@ss w'rd\"x", "ab", True, None])
+    text = (
+        "url mysql+pymysql://u:p%40ss%20w%27rd%22x@vip/db, form p%40ss+w%27rd%22x, "
+        "json \"p@ss w'rd\\\"x\", yaml 'p@ss w''rd\"x', plain p@ss w'rd\"x, short ab"
+    )
+    assert wrapper.mask(text, values) == (
+        "url mysql+pymysql://u:********@vip/db, form ********, "
+        "json \"********\", yaml '********', plain ********, short ab"
+    )
+
+
+def test_prompted_passwords_are_masked(tmp_path):
+    args = prepared_config(tmp_path, "")
+    secrets.generate(tmp_path / "user_secrets.yml")
+    arguments = wrapper.split_arguments([*args, "-K", str(FIXTURES / "needs_secrets.yml")])
+    prepared = wrapper.prepare(arguments, tmp_path, ask=lambda prompt: "become-secret")
+    assert "become-secret" in prepared.masked_values
+
+
+def test_the_command_artifact_keeps_no_environment(tmp_path):
+    command = tmp_path / "command"
+    recorded = {"command": ["ansible-playbook", "x.yml"], "cwd": "/w", "env": {"OS_PASSWORD": "p"}}
+    command.write_text(json.dumps(recorded))
+    wrapper.scrub_command_file(command)
+    assert json.loads(command.read_text()) == {"command": ["ansible-playbook", "x.yml"], "cwd": "/w"}
+    command.write_text("not json OS_PASSWORD=p")
+    wrapper.scrub_command_file(command)
+    assert not command.exists()
+    wrapper.scrub_command_file(command)  # absent: nothing to do
 
 
 def test_mask_replaces_longer_values_first():

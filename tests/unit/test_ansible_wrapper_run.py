@@ -6,6 +6,7 @@ wrapper with the real Strata inventory against lab hosts.
 """
 
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -54,9 +55,13 @@ def config_dir(base, name, generate=True):
     return path
 
 
+OPERATOR_ENV_SECRET = "from-the-operators-openrc"
+
+
 def environment(config):
     env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
     env["STRATA_CONFIG_DIR"] = str(config)
+    env["OS_PASSWORD"] = OPERATOR_ENV_SECRET  # as a sourced openrc leaves it
     return env
 
 
@@ -212,6 +217,16 @@ def test_secrets_never_reach_the_screen_or_the_log(runs):
         assert "cannot log in with ********" in run.out, name
         assert secret not in run.out, name
         assert secret not in all_log_text(run), name
+
+
+def test_the_operators_environment_is_not_kept_in_the_log(runs):
+    # ansible-runner's `command` artifact copies the whole environment; the wrapper keeps only
+    # the command line and its directory.
+    for name in ("fail", "plain", "terminal"):
+        run = runs[name]
+        assert OPERATOR_ENV_SECRET not in all_log_text(run), name
+        for command in run.log_dir.glob("*/command"):
+            assert set(json.loads(command.read_text())) == {"command", "cwd"}, name
 
 
 def test_plain_shows_ansibles_own_output(runs):
