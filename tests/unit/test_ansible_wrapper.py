@@ -4,8 +4,8 @@ The wrapper running ansible-playbook for real is in test_ansible_wrapper_run.py.
 """
 
 import datetime
-import json
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -339,7 +339,10 @@ def test_the_command_artifact_keeps_no_environment(tmp_path):
     recorded = {"command": ["ansible-playbook", "x.yml"], "cwd": "/w", "env": {"OS_PASSWORD": "p"}}
     command.write_text(json.dumps(recorded))
     wrapper.scrub_command_file(command)
-    assert json.loads(command.read_text()) == {"command": ["ansible-playbook", "x.yml"], "cwd": "/w"}
+    assert json.loads(command.read_text()) == {
+        "command": ["ansible-playbook", "x.yml"],
+        "cwd": "/w",
+    }
     command.write_text("not json OS_PASSWORD=p")
     wrapper.scrub_command_file(command)
     assert not command.exists()
