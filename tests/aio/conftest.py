@@ -42,6 +42,15 @@ class Cloud:
         self.check(host, f"echo {payload} | base64 -d > {path}")
         return path
 
+    def endpoint_urls(self, service):
+        """{interface: URL} of a catalog service, read with the client on the keystone host."""
+        out = self.check(
+            self.hosts("keystone_all")[0],
+            f". /root/openrc && openstack endpoint list --service {shlex.quote(service)}"
+            " -f value -c Interface -c URL",
+        )
+        return dict(line.split() for line in out.splitlines())
+
     def hosts(self, group):
         return sorted(self.inventory.get(group, {}).get("hosts", []))
 

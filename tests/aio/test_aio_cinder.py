@@ -9,14 +9,8 @@ pytestmark = pytest.mark.lab
 
 
 def test_volume_endpoints_are_on_the_vips(aio):
-    host = aio.hosts("keystone_all")[0]
-    out = aio.check(
-        host,
-        ". /root/openrc && openstack endpoint list --service volumev3 -f value -c Interface -c URL",
-    )
-    urls = dict(line.split() for line in out.splitlines())
-    external = aio.inventory["all"]["vars"].get("external_lb_vip_address", aio.vip)
-    assert urls == {
+    external = aio.external_vip
+    assert aio.endpoint_urls("volumev3") == {
         "internal": f"http://{aio.vip}:8776/v3/%(project_id)s",
         "admin": f"http://{aio.vip}:8776/v3/%(project_id)s",
         "public": f"https://{external}:8776/v3/%(project_id)s",

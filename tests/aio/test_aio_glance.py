@@ -9,14 +9,8 @@ PROBE = "/tmp/strata-aio-image"
 
 
 def test_image_endpoints_are_on_the_vips(aio):
-    host = aio.hosts("keystone_all")[0]
-    out = aio.check(
-        host,
-        ". /root/openrc && openstack endpoint list --service image -f value -c Interface -c URL",
-    )
-    urls = dict(line.split() for line in out.splitlines())
-    external = aio.inventory["all"]["vars"].get("external_lb_vip_address", aio.vip)
-    assert urls == {
+    external = aio.external_vip
+    assert aio.endpoint_urls("image") == {
         "internal": f"http://{aio.vip}:9292",
         "admin": f"http://{aio.vip}:9292",
         "public": f"https://{external}:9292",  # HAProxy serves the external VIP over TLS

@@ -8,14 +8,7 @@ PROBE = "/tmp/strata-aio-probe"
 
 
 def test_object_store_endpoints_are_on_the_vips(aio):
-    host = aio.hosts("keystone_all")[0]
-    out = aio.check(
-        host,
-        ". /root/openrc && openstack endpoint list --service object-store"
-        " -f value -c Interface -c URL",
-    )
-    urls = dict(line.split() for line in out.splitlines())
-    assert urls == {
+    assert aio.endpoint_urls("object-store") == {
         "internal": f"http://{aio.vip}:8080/v1/AUTH_%(project_id)s",
         "public": f"https://{aio.external_vip}:8080/v1/AUTH_%(project_id)s",
         "admin": f"http://{aio.vip}:8080/v1",

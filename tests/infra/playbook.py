@@ -15,9 +15,8 @@ RECAP = re.compile(
 )
 
 
-def ansible_playbook(*args, env=None):
-    """ansible-playbook ARGS on molecule's inventory, from the project root (paths relative to
-    it); returns the CompletedProcess. `env` adds variables (e.g. another stdout callback)."""
+def _playbook_command(args, env):
+    """argv and environment of ansible-playbook ARGS on molecule's inventory."""
     inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
     binary = Path(sys.executable).with_name("ansible-playbook")
     # molecule exports ANSIBLE_FORCE_COLOR: plain text here, so the recap can be read.
@@ -28,31 +27,24 @@ def ansible_playbook(*args, env=None):
         "ANSIBLE_FORCE_COLOR": "0",
         **(env or {}),
     }
-    return subprocess.run(
-        [str(binary), "-i", inventory, *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=ROOT,
-        check=False,
-    )
+    return [str(binary), "-i", inventory, *args], full_env
+
+
+def ansible_playbook(*args, env=None):
+    """ansible-playbook ARGS on molecule's inventory, from the project root (paths relative to
+    it); returns the CompletedProcess. `env` adds variables (e.g. another stdout callback)."""
+    argv, full_env = _playbook_command(args, env)
+    return subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=ROOT, check=False)
 
 
 def ansible_playbook_killed_at(pattern, *args):
     """ansible-playbook ARGS as ansible_playbook does, killed (SIGKILL, as a crash or a lost
     deploy host would) when a line of its output matches `pattern`: the output up to there.
     Fails when the run ends without reaching it."""
-    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    binary = Path(sys.executable).with_name("ansible-playbook")
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-    }
+    argv, env = _playbook_command(args, None)
     lines = []
     with subprocess.Popen(
-        [str(binary), "-i", inventory, *args],
+        argv,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

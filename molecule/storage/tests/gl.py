@@ -2,13 +2,12 @@
 
 import base64
 import json
-import os
 from functools import cache
 from pathlib import Path
 
-import testinfra
-
 from tests.infra import inventory
+from tests.infra.hosts import check, host  # noqa: F401 (for the tests)
+from tests.infra.hosts import run as run_on
 from tests.infra.playbook import assert_check_mode_clean, run, wait_for  # noqa: F401
 
 CLIENTS = Path(__file__).resolve().parent / "clients"
@@ -24,22 +23,6 @@ WORK = "/tmp/strata-test"
 # The images the tests upload, kept on the client host for the later tests: {store: {id, sha256}}.
 IMAGES = f"{WORK}/glance-images.json"
 IMAGE_MIB = 24
-
-
-@cache
-def host(name):
-    directory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={directory}")
-
-
-def run_on(name, command):
-    return host(name).run(command)
-
-
-def check(name, command):
-    result = run_on(name, command)
-    assert result.rc == 0, f"{name}: {command}: rc={result.rc} {result.stderr or result.stdout}"
-    return result.stdout
 
 
 def url(name=None):
