@@ -40,7 +40,14 @@ def openstack(*args, ok=True):
 
 
 def api(url, headers=()):
-    """GET an API URL with the admin's token from the infra host: the parsed answer."""
+    """GET an API URL with the admin's token from the infra host (Python's urllib: the lab
+    hosts have no curl): the parsed answer."""
     token = openstack("token", "issue")["id"]
-    options = " ".join(f"-H {shlex.quote(h)}" for h in (f"X-Auth-Token: {token}", *headers))
-    return json.loads(check(INFRA, f"curl -sSf {options} {shlex.quote(url)}"))
+    headers = {"X-Auth-Token": token, **dict(h.split(": ", 1) for h in headers)}
+    script = (
+        "import json, sys, urllib.request; "
+        "request = urllib.request.Request(sys.argv[1], headers=json.loads(sys.argv[2])); "
+        "print(urllib.request.urlopen(request, timeout=60).read().decode())"
+    )
+    command = " ".join(shlex.quote(a) for a in ("python3", "-c", script, url, json.dumps(headers)))
+    return json.loads(check(INFRA, command))
