@@ -41,8 +41,13 @@ HOST_GROUPS = {
     "storage-infra_hosts": ("cinder_api", "cinder_scheduler"),
     "storage_hosts": ("cinder_volume",),
     "image_hosts": ("glance_api",),
-    # OSA puts glance, nova api, heat and horizon here; Strata deploys glance of those.
-    "os-infra_hosts": ("glance_api",),
+    # OSA puts glance, nova's control plane, heat and horizon here; Strata deploys glance and nova.
+    "os-infra_hosts": ("glance_api", "nova_api_os_compute", "nova_conductor", "nova_scheduler"),
+    # nova's control plane and placement under OSA's group names (OSA's env.d nova.yml and
+    # placement.yml); neutron-server alone (no agents: Strata deploys no tenant networking).
+    "compute-infra_hosts": ("nova_api_os_compute", "nova_conductor", "nova_scheduler"),
+    "placement-infra_hosts": ("placement_api",),
+    "network-infra_hosts": ("neutron_server",),
     "compute_hosts": ("nova_compute",),
     "swift-proxy_hosts": ("swift_proxy",),
     "swift_hosts": ("swift_storage",),
@@ -57,12 +62,9 @@ NOT_DEPLOYED_GROUPS = (
     "utility_hosts",
     "log_hosts",
     "network_hosts",
-    "network-infra_hosts",
     "network-agent_hosts",
     "network-gateway_hosts",
     "network-northd_hosts",
-    "compute-infra_hosts",
-    "placement-infra_hosts",
     "dashboard_hosts",
     "orchestration_hosts",
     "metering-infra_hosts",
@@ -104,7 +106,9 @@ NOT_DEPLOYED_GROUPS = (
 PARENT_GROUPS = {
     "cinder_all": ("cinder_api", "cinder_scheduler", "cinder_volume"),
     "glance_all": ("glance_api",),
-    "nova_all": ("nova_compute",),
+    "nova_all": ("nova_api_os_compute", "nova_conductor", "nova_scheduler", "nova_compute"),
+    "placement_all": ("placement_api",),
+    "neutron_all": ("neutron_server",),
     "swift_all": ("swift_proxy", "swift_storage"),
     "ceph_all": ("ceph_mon", "ceph_mgr", "ceph_osd"),
 }

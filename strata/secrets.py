@@ -171,7 +171,7 @@ class Secret:
 # a secret is declared for exactly the roles whose defaults, vars, tasks, templates or handlers
 # name it (a role that asks another for something, e.g. keystone's `register`, is not listed:
 # strata-ansible follows include_role to the role that reads the secret).
-PLANNED_ROLES = ("nova",)
+PLANNED_ROLES = ("nova_compute",)
 
 SECRETS = (
     # Galera
@@ -189,7 +189,8 @@ SECRETS = (
     Secret("cinder_galera_password", "password", ("cinder",), "cinder database user"),
     Secret("nova_galera_password", "password", ("nova",), "nova (and cell0) database user"),
     Secret("nova_api_galera_password", "password", ("nova",), "nova_api database user"),
-    Secret("placement_galera_password", "password", ("nova",), "placement database user"),
+    Secret("placement_galera_password", "password", ("placement",), "placement database user"),
+    Secret("neutron_galera_password", "password", ("neutron_server",), "neutron database user"),
     # RabbitMQ
     Secret(
         "rabbitmq_erlang_cookie",
@@ -199,7 +200,8 @@ SECRETS = (
     ),
     Secret("glance_rabbitmq_password", "password", ("glance_api",), "glance RabbitMQ user"),
     Secret("cinder_rabbitmq_password", "password", ("cinder",), "cinder RabbitMQ user"),
-    Secret("nova_rabbitmq_password", "password", ("nova",), "nova RabbitMQ user"),
+    Secret("nova_rabbitmq_password", "password", ("nova", "nova_compute"), "nova RabbitMQ user"),
+    Secret("neutron_rabbitmq_password", "password", ("neutron_server",), "neutron RabbitMQ user"),
     # Keystone
     Secret(
         "keystone_admin_password",
@@ -210,8 +212,24 @@ SECRETS = (
     ),
     Secret("glance_service_password", "password", ("glance_api",), "glance keystone service user"),
     Secret("cinder_service_password", "password", ("cinder",), "cinder keystone service user"),
-    Secret("nova_service_password", "password", ("nova",), "nova keystone service user"),
-    Secret("placement_service_password", "password", ("nova",), "placement keystone service user"),
+    Secret(
+        "nova_service_password",
+        "password",
+        ("nova", "nova_compute"),
+        "nova keystone service user (also its placement, neutron and glance calls)",
+    ),
+    Secret(
+        "placement_service_password",
+        "password",
+        ("placement",),
+        "placement keystone service user",
+    ),
+    Secret(
+        "neutron_service_password",
+        "password",
+        ("neutron_server",),
+        "neutron keystone service user (also its calls to nova)",
+    ),
     Secret("swift_service_password", "password", ("swift_proxy",), "swift keystone service user"),
     # Swift
     Secret(
@@ -239,7 +257,7 @@ SECRETS = (
     Secret(
         "memcached_secret_key",
         "password",
-        ("glance_api", "swift_proxy", "cinder", "nova"),
+        ("glance_api", "swift_proxy", "cinder", "placement", "nova", "neutron_server"),
         "keystonemiddleware memcache_secret_key (token cache encryption)",
     ),
     # Ceph
@@ -263,7 +281,7 @@ SECRETS = (
     Secret(
         "cinder_ceph_client_key",
         "cephx_key",
-        ("ceph_client", "ceph_mon", "nova"),
+        ("ceph_client", "ceph_mon", "nova_compute"),
         "Ceph client.cinder key (nova attaches RBD volumes with it)",
     ),
     Secret(
@@ -275,7 +293,7 @@ SECRETS = (
     Secret(
         "glance_ceph_client_key", "cephx_key", ("ceph_client", "ceph_mon"), "Ceph client.glance key"
     ),
-    Secret("nova_ceph_client_key", "cephx_key", ("nova",), "Ceph client.nova key"),
+    Secret("nova_ceph_client_key", "cephx_key", ("nova_compute",), "Ceph client.nova key"),
 )
 
 SECRETS_BY_NAME = {secret.name: secret for secret in SECRETS}

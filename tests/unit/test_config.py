@@ -80,9 +80,8 @@ def test_small_example_loads_without_warnings():
 
 def test_reference_example_follows_the_seed_placement():
     cfg, warnings = config.load(EXAMPLES / "reference-1000")
-    # Its nova control plane (compute-infra_hosts) is ignored, with a warning, until Strata
-    # deploys it.
-    assert [w for w in warnings if "compute-infra_hosts" not in w] == []
+    # Its nova control plane (compute-infra_hosts) is deployed: no warning at all.
+    assert warnings == []
     members = cfg.group_members()
     assert len(members["galera_all"]) == 3
     assert len(members["rabbitmq_all"]) == 3

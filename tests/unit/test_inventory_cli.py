@@ -80,8 +80,9 @@ def test_remove_host(tmp_path, capsys):
     assert cli.main(["inventory", "remove-host", "aio1", "--config-dir", str(directory)]) == 1
     assert capsys.readouterr().err == (
         "error: aio1: still in the config (shared-infra_hosts, identity_hosts, haproxy_hosts, "
-        "storage-infra_hosts, image_hosts, compute_hosts, swift-proxy_hosts, ceph-mon_hosts, "
-        "storage_hosts, swift_hosts, ceph-osd_hosts); expected it removed from "
+        "storage-infra_hosts, image_hosts, compute-infra_hosts, placement-infra_hosts, "
+        "network-infra_hosts, compute_hosts, swift-proxy_hosts, ceph-mon_hosts, storage_hosts,"
+        " swift_hosts, ceph-osd_hosts); expected it removed from "
         "strata_user_config.yml and conf.d first\n"
     )
     state = inventory.read_state(inventory.state_path(directory))

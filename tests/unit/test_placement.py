@@ -101,15 +101,14 @@ def test_a_layout_that_meets_the_table_has_no_warning(tmp_path):
     assert found["galera"].fronted and found["keystone"].fronted
     assert not found["rabbitmq"].fronted
     assert report.lb_hosts == ["lb1", "lb2"]
-    # nova's control plane comes from OSA's group; api and conductor cannot be placed apart.
-    assert found["nova-conductor"].from_osa_groups
+    # nova's control plane comes from Strata's inventory (compute-infra_hosts places it); api
+    # and conductor cannot be placed apart.
+    assert not found["nova-conductor"].from_osa_groups
     assert found["nova-api"].bundled["nova1"] == ["nova-conductor"]
     assert report.notes == [
         "nova-api and nova-conductor run on the same nodes: every config group that places "
         "nova-api (compute-infra_hosts, os-infra_hosts) places it too, so they are not counted "
         "as sharing (seed 001 gives them separate nodes)",
-        "nova-api, nova-scheduler, nova-conductor: counted from compute-infra_hosts, "
-        "os-infra_hosts (OSA's groups for them); Strata's inventory has no group for them yet",
     ]
 
 

@@ -21,7 +21,10 @@ ROLES = {
     "swift_proxy",
     "glance_api",
     "cinder",
+    "placement",
     "nova",
+    "nova_compute",
+    "neutron_server",
     "ceph_client",
     "ceph_mon",
     "ceph_osd",
@@ -45,6 +48,9 @@ EXPECTED_NAMES = {
     "cinder_service_password",
     "nova_service_password",
     "placement_service_password",
+    "neutron_galera_password",
+    "neutron_rabbitmq_password",
+    "neutron_service_password",
     "swift_service_password",
     "swift_hash_path_prefix",
     "swift_hash_path_suffix",
@@ -445,7 +451,7 @@ def test_cli_generate_then_check(tmp_path, capsys):
     assert cli.main(["secrets", "generate", "--config-dir", str(tmp_path)]) == 0
     assert "added: galera_sst_password" in capsys.readouterr().out
     assert cli.main(["secrets", "check", "--config-dir", str(tmp_path)]) == 0
-    assert "all 31 secrets are set" in capsys.readouterr().out
+    assert "all 34 secrets are set" in capsys.readouterr().out
 
     assert cli.main(["secrets", "generate", "--config-dir", str(tmp_path)]) == 0
     assert "nothing changed" in capsys.readouterr().out
