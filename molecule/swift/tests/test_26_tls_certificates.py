@@ -1,9 +1,7 @@
 """The external VIP's certificate over its life: renewed near its end and when its names change
 (same CA, same key), an operator's certificate served as given, and bad certificate settings
 refused before anything on the hosts changes. Each case runs the haproxy_server role alone
-(tests/haproxy.yml) with other settings, then with the scenario's own again: the new-names case
-leaves its names for the operator's-certificate case, whose way back to the scenario's own
-settings must then also drop them (one way back instead of two: each role run is ~1.5 min)."""
+(tests/haproxy.yml) with other settings, then with the scenario's own again."""
 
 import datetime
 import ipaddress
@@ -116,7 +114,7 @@ def test_new_names_are_signed_into_the_certificate():
     rc, out, _ = haproxy("-e", extra)
     assert rc == 0, out[-3000:]
     assert names(served_after(before)) == sorted([EXTERNAL_VIP, "172.29.236.38", "api.strata.test"])
-    # Strata's certificate keeps these names until the next test converges back.
+    assert_converged_back()
 
 
 def test_an_operators_certificate_is_served_as_given(tmp_path):
@@ -129,7 +127,6 @@ def test_an_operators_certificate_is_served_as_given(tmp_path):
     assert rc == 0, out[-3000:]
     assert served_after(before).serial_number == cert.serial_number
     assert files() == kept
-    # Back to Strata's certificate, signed again without the previous test's extra names.
     assert_converged_back()
 
 

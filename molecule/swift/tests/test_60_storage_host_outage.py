@@ -13,10 +13,9 @@ from sw import (
     check,
     direct_head,
     hostvars,
-    in_parallel,
     lxc,
     objects,
-    placements,
+    primaries,
     run,
     wait_for,
 )
@@ -37,13 +36,12 @@ def lab_up():
 
 
 def replicas_in_place(acct, names):
-    """The (object, ip, device) of every primary replica a direct HEAD does not find."""
-    nodes = placements(acct, CONTAINER, names)
-    replicas = [
-        (name, ip, device, command) for name in names for ip, _p, device, command in nodes[name]
-    ]
-    codes = in_parallel(lambda replica: direct_head(replica[3]), replicas)
-    return [r[:3] for r, code in zip(replicas, codes, strict=True) if code != "200"]
+    missing = []
+    for name in names:
+        for ip, _port, device, command in primaries(name, acct, CONTAINER, name):
+            if direct_head(command) != "200":
+                missing.append((name, ip, device))
+    return missing
 
 
 def test_one_storage_host_down_then_back():
@@ -57,8 +55,11 @@ def test_one_storage_host_down_then_back():
         assert put["errors"] == {} and len(put["done"]) == OUTAGE_COUNT
         # Some of these objects have a primary on the stopped host: swift wrote 2 of 3 (or a
         # handoff) and the write still succeeded.
-        nodes = placements(acct, CONTAINER, put["done"])
-        on_down = [n for n in put["done"] if any(ip == down_ip for ip, *_ in nodes[n])]
+        on_down = [
+            n
+            for n in put["done"]
+            if any(ip == down_ip for ip, *_ in primaries(n, acct, CONTAINER, n))
+        ]
         assert on_down, "no outage object has a primary on the stopped host"
     finally:
         lab_up()
@@ -71,11 +72,8 @@ def test_one_storage_host_down_then_back():
     names = put["done"]
 
     def replicated():
-        # One replication pass on every storage host at once (they are independent).
-        in_parallel(
-            lambda name: check(name, "swift-object-replicator /etc/swift/object-server.conf once"),
-            STORAGE,
-        )
+        for name in STORAGE:
+            check(name, "swift-object-replicator /etc/swift/object-server.conf once")
         return not replicas_in_place(acct, names)
 
     wait_for(replicated, 300, "3 replicas of every object written during the outage", 5)
