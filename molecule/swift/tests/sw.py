@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.infra import inventory
@@ -28,6 +29,16 @@ STORE4_INVENTORY = Path(__file__).resolve().parent / "store4.yml"
 CONTAINER = "strata-test"
 PREFIX = "obj"
 COUNT = 100
+
+
+def in_parallel(function, items):
+    """[function(item) for item in items], the calls made at once: each is an ssh command to a
+    lab host, and their round trips add up on a loaded machine."""
+    items = list(items)
+    for name in inventory.hosts("all"):
+        host(name)  # the connections are made once, before the threads share them
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(function, items))
 
 
 def put_client(name, script):
@@ -93,6 +104,13 @@ def primaries(name, acct, container, obj):
     return nodes
 
 
+def placements(acct, container, names):
+    """{object name: primaries(...)} of every object, looked up in parallel."""
+    return dict(
+        zip(names, in_parallel(lambda n: primaries(n, acct, container, n), names), strict=True)
+    )
+
+
 def direct_head(command):
     """HTTP status of a direct HEAD to an object server (swift-get-nodes' curl command)."""
     quiet = command.replace("curl -g -I", "curl -s -o /dev/null -w '%{http_code}' -g -I")
@@ -101,8 +119,18 @@ def direct_head(command):
 
 def converge(*args, json_output=False):
     """ansible-playbook converge.yml on the scenario's inventory: (rc, stdout, stderr)."""
+    return _playbook(SCENARIO / "converge.yml", args, json_output)
+
+
+def setup_swift(*args, json_output=False):
+    """playbooks/setup-swift.yml alone (swift's play, not the control plane's): the tests that
+    change only swift (a ring, a storage host) run it instead of the whole converge."""
+    return _playbook(PROJECT / "playbooks" / "setup-swift.yml", args, json_output)
+
+
+def _playbook(path, args, json_output):
     env = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"} if json_output else None
-    proc = ansible_playbook(*args, str(SCENARIO / "converge.yml"), env=env)
+    proc = ansible_playbook(*args, str(path), env=env)
     return proc.returncode, proc.stdout, proc.stderr
 
 
