@@ -1,11 +1,9 @@
 """Helpers of the storage scenario's cinder tests: hosts, the openstack client, volumes."""
 
 import json
-import shlex
-import time
 
-from tests.infra import inventory
-from tests.infra.hosts import check, hostvars, run
+from tests.infra import hosts, inventory
+from tests.infra.hosts import check, hostvars
 from tests.infra.playbook import wait_for
 
 # The control-plane host: it has /root/openrc (internal endpoints, through the internal VIP)
@@ -25,17 +23,7 @@ BACKENDS = {
 
 def openstack(*args, ok=True):
     """The openstack client on the infra host: parsed JSON (ok) or the CommandResult."""
-    command = ". /root/openrc && openstack " + " ".join(shlex.quote(str(a)) for a in args)
-    if not ok:
-        return run(INFRA, command)
-    # A busy lab machine now and then drops a connection through HAProxy: try again, twice.
-    for _ in range(2):
-        result = run(INFRA, command + " -f json")
-        if result.rc == 0 or "Unable to establish connection" not in result.stderr:
-            break
-        time.sleep(3)
-    assert result.rc == 0, f"{INFRA}: {command}: rc={result.rc} {result.stderr or result.stdout}"
-    return json.loads(result.stdout) if result.stdout.strip() else None
+    return hosts.openstack(INFRA, *args, ok=ok)
 
 
 def services():

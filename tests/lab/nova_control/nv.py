@@ -5,10 +5,9 @@ scheduler), in the storage scenario's style: hosts from the scenario's inventory
 
 import json
 import shlex
-import time
 
-from tests.infra import inventory
-from tests.infra.hosts import check, hostvars, run
+from tests.infra import hosts, inventory
+from tests.infra.hosts import check, hostvars
 
 # The control-plane host: it has /root/openrc (internal endpoints, through the internal VIP)
 # and the openstack client.
@@ -26,17 +25,7 @@ PORTS = {"nova-api": 8774, "placement-api": 8778, "neutron-api": 9696}
 
 def openstack(*args, ok=True):
     """The openstack client on the infra host: parsed JSON (ok) or the CommandResult."""
-    command = ". /root/openrc && openstack " + " ".join(shlex.quote(str(a)) for a in args)
-    if not ok:
-        return run(INFRA, command)
-    # A busy lab machine now and then drops a connection through HAProxy: try again, twice.
-    for _ in range(3):
-        result = run(INFRA, command + " -f json")
-        if result.rc == 0 or "Unable to establish connection" not in result.stderr:
-            break
-        time.sleep(3)
-    assert result.rc == 0, f"{INFRA}: {command}: rc={result.rc} {result.stderr or result.stdout}"
-    return json.loads(result.stdout) if result.stdout.strip() else None
+    return hosts.openstack(INFRA, *args, ok=ok)
 
 
 def api(url, headers=()):
