@@ -22,7 +22,7 @@ lint: bootstrap
 	$(VENV)/ansible-lint -q
 
 unit: bootstrap
-	$(VENV)/pytest -q tests/unit
+	$(VENV)/pytest -q --timeout 300 tests/unit
 
 # Each scenario creates its own hosts in the lab (distinct names and addresses) and removes them,
 # so scenarios, and the all-in-one deploy, run side by side: TEST_JOBS at a time, longest first,

@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -193,23 +194,32 @@ class Lab:
         return process
 
     def monitor(self):
-        """`ip monitor` of addresses and routes in the host namespace, once it listens."""
+        """`ip monitor` of addresses and routes in the host namespace, once it listens.
+
+        An address is added to lo until the monitor reports that very address: the monitor
+        may start listening between an address and its routes, so any other line proves
+        nothing. Every wait is bounded, and what was read past the marker is kept.
+        """
         process = subprocess.Popen(
             ["ip", "netns", "exec", self.host, "ip", "-o", "monitor", "address", "route"],
             stdout=subprocess.PIPE,
-            text=True,
         )
         self.processes.append(process)
-        # Add addresses to lo until the monitor reports one: then it is listening.
+        fd, seen = process.stdout.fileno(), b""
         for last in range(2, 50):
             ip("-n", self.host, "addr", "add", f"127.0.0.{last}/8", "dev", "lo")
-            if select.select([process.stdout], [], [], 0.2)[0]:
-                break
-        else:
-            pytest.fail("ip monitor reported nothing")
-        while f"127.0.0.{last}/8" not in process.stdout.readline():
-            pass
-        return process
+            marker = f" inet 127.0.0.{last}/8 ".encode()
+            deadline = time.monotonic() + 0.5
+            while marker not in seen and (left := deadline - time.monotonic()) > 0:
+                if select.select([fd], [], [], left)[0]:
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        pytest.fail(f"ip monitor ended (status {process.wait()})")
+                    seen += chunk
+            if marker in seen:
+                process.head = seen[seen.index(marker) :].partition(b"\n")[2]
+                return process
+        pytest.fail("ip monitor reported none of the addresses added to lo")
 
     def connect(self):
         """An open TCP connection from the controller to the host's address."""
@@ -271,7 +281,7 @@ def stop(client):
 def gaps(monitor):
     """Replay the monitor's events: every moment the address or a route was on no link."""
     monitor.kill()
-    lines = monitor.communicate()[0].splitlines()
+    lines = (monitor.head + monitor.communicate()[0]).decode().splitlines()
     holders = {"eth0"}
     routes = {("default", "main"): "eth0", ("10.88.0.0/16", "100"): "eth0"}
     found = []
