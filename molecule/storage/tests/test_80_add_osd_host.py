@@ -1,4 +1,4 @@
-"""A 4th OSD host added to the inventory (setup-storage.yml; the host was prepared by the
+"""A 4th OSD host added to the inventory (setup-ceph.yml; the host was prepared by the
 scenario's converge): check mode on the fresh host does not fail; the
 converge creates only its 2 new OSDs, restarts no other daemon, the data rebalances and stays
 readable, and a rerun changes nothing. Runs last: it changes the cluster."""
@@ -10,12 +10,12 @@ from st import (
     COUNT,
     OSD_HOSTS,
     ceph_json,
+    ceph_playbook,
     check,
     daemon_start_times,
     health,
     objects,
     recap,
-    storage,
     wait_for,
 )
 
@@ -26,9 +26,9 @@ EXISTING = sorted(set(OSD_HOSTS) | {"st-ceph1", "st-ceph2", "st-ceph3"})
 def added():
     before_osds = {o["osd"] for o in ceph_json("osd", "dump")["osds"]}
     before_times = daemon_start_times(EXISTING)
-    rc, out, err = storage("-i", str(CEPH4_INVENTORY), "--check")
+    rc, out, err = ceph_playbook("-i", str(CEPH4_INVENTORY), "--check")
     assert rc == 0, out[-3000:] + err[-3000:]
-    rc, out, err = storage("-i", str(CEPH4_INVENTORY))
+    rc, out, err = ceph_playbook("-i", str(CEPH4_INVENTORY))
     assert rc == 0, out[-3000:] + err[-3000:]
     return before_osds, before_times, recap(out)
 
@@ -62,7 +62,7 @@ def test_data_rebalances_and_stays_readable(added):
 
 
 def test_second_run_with_the_new_host_changes_nothing(added):
-    rc, out, err = storage("-i", str(CEPH4_INVENTORY), "--check", "--diff")
+    rc, out, err = ceph_playbook("-i", str(CEPH4_INVENTORY), "--check", "--diff")
     summary = recap(out)
     assert rc == 0 and summary, out[-3000:] + err[-3000:]
     changed = {n: c for n, c in summary.items() if c["changed"] or c["failed"]}

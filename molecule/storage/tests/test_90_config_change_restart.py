@@ -13,10 +13,10 @@ from st import (
     CEPH4_INVENTORY,
     MONS,
     PROJECT,
+    ceph_playbook,
     check,
     daemon_start_times,
     recap,
-    storage,
 )
 
 from tests.infra.playbook import ansible_playbook_killed_at
@@ -50,7 +50,7 @@ def others(times):
 def runs():
     before = daemon_start_times(HOSTS)
     killed = ansible_playbook_killed_at(
-        RESTART_TASK, *ARGS, str(PROJECT / "playbooks" / "setup-storage.yml")
+        RESTART_TASK, *ARGS, str(PROJECT / "playbooks" / "setup-ceph.yml")
     )
     after_kill = daemon_start_times(HOSTS)
     written = {h: check(h, "cat /etc/ceph/ceph.conf") for h in MONS}
@@ -68,7 +68,7 @@ def runs():
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        rc, out, err = storage(*ARGS)
+        rc, out, err = ceph_playbook(*ARGS)
     finally:
         stop.set()
         sampler.join(timeout=120)
@@ -110,7 +110,7 @@ def test_nothing_else_restarted(runs):
 
 
 def test_a_rerun_changes_nothing(runs):
-    rc, out, err = storage(*ARGS, "--check", "--diff")
+    rc, out, err = ceph_playbook(*ARGS, "--check", "--diff")
     summary = recap(out)
     assert rc == 0 and summary, out[-3000:] + err[-3000:]
     changed = {n: c for n, c in summary.items() if c["changed"] or c["failed"]}
