@@ -5,6 +5,7 @@ import json
 import time
 import uuid
 
+import pytest
 from cp import (
     DRILL_DB,
     DRILL_PASSWORD,
@@ -23,6 +24,9 @@ from cp import (
     vip_holder,
     wait_for,
 )
+
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
 
 ROWS = 400
 

@@ -3,6 +3,7 @@ brings the cluster back from the most advanced node with every acknowledged row.
 
 import uuid
 
+import pytest
 from cp import (
     GALERA,
     ansible_playbook,
@@ -15,6 +16,9 @@ from cp import (
     wait_for,
     write_rows,
 )
+
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
 
 
 def stop_crashed(node):

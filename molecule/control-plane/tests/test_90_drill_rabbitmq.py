@@ -4,9 +4,13 @@ notification published (mirrored) before the stop is still consumed."""
 import json
 import uuid
 
+import pytest
 from cp import RABBITMQ, address, check, put_client, run, wait_for
 
 from tests.infra import inventory
+
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
 
 SERVICE = "probe_a"
 

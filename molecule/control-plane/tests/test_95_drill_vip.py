@@ -1,7 +1,11 @@
 """keepalived: when haproxy stops on the host holding the VIP, the VIP moves to another haproxy
 host and the APIs stay reachable through it; it comes back when haproxy runs again."""
 
+import pytest
 from cp import HAPROXY, KEYSTONE, VIP, check, vip_holder, wait_for
+
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
 
 
 def keystone_through_vip(node):

@@ -19,6 +19,9 @@ from cp import KEYSTONE, RABBITMQ, address, check, put_client
 from tests.infra import inventory
 from tests.infra.playbook import ROOT, recap
 
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
+
 CP0 = "cp0"
 CP0_INVENTORY = Path(__file__).resolve().parent / "cp0.yml"
 COUNT = 20

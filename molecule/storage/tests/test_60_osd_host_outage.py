@@ -2,7 +2,11 @@
 new writes are acknowledged and readable during the outage and after; when the host is back
 the cluster returns to HEALTH_OK by itself (its OSDs are activated again at boot)."""
 
+import pytest
 from st import ADMIN, COUNT, OSD_HOSTS, ceph_json, health, lab_up, lxc, objects, wait_for
+
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
 
 DOWN = OSD_HOSTS[-1]
 OUTAGE_PREFIX = "outage"

@@ -1,7 +1,11 @@
 """One monitor stopped: the other two keep the quorum and clients keep working; started again,
 it rejoins the quorum."""
 
+import pytest
 from st import ADMIN, COUNT, MONS, ceph_json, check, objects, wait_for
+
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
 
 DOWN = MONS[1]
 

@@ -19,6 +19,9 @@ from st import (
     wait_for,
 )
 
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
+
 EXISTING = sorted(set(OSD_HOSTS) | {"st-ceph1", "st-ceph2", "st-ceph3"})
 
 

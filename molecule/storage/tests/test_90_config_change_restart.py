@@ -21,6 +21,9 @@ from st import (
 
 from tests.infra.playbook import ansible_playbook_killed_at
 
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
+
 HOSTS = sorted(set(MONS) | {"st-ceph1", "st-ceph2", "st-ceph3", "st-ceph4"})
 CHANGE = json.dumps({"ceph_client_conf_overrides": {"mon": {"mon_osd_down_out_interval": 900}}})
 ARGS = ("-i", str(CEPH4_INVENTORY), "-e", CHANGE)

@@ -6,6 +6,9 @@ from sw import PROXIES, STORAGE, check, objects
 
 from tests.infra import playbook
 
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
+
 
 def times(name, unit):
     """(stopped, started) of the unit's last restart on the kernel's monotonic clock (in us;

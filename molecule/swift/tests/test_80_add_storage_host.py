@@ -27,6 +27,9 @@ from sw import (
     setup_swift,
 )
 
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
+
 BACKUP = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "swift-builders"
 
 
