@@ -11,6 +11,9 @@ from cp import GALERA, PROJECT, ansible_playbook, check, galera_healthy, recap, 
 
 from tests.infra.playbook import ansible_playbook_killed_at
 
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
+
 PLAYBOOK = str(PROJECT / "playbooks" / "setup-infrastructure.yml")
 DEFAULT, CHANGED = 200, 201  # galera_server_max_connections
 CHANGE = json.dumps({"galera_server_max_connections": CHANGED})

@@ -1,7 +1,11 @@
 """One glance host stopped: the image list and downloads through the VIP keep working; when it
 is back it serves again with nothing to repair."""
 
+import pytest
 from gl import GLANCE, check, glance, healthy, host, images, lb_status, url, wait_for
+
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
 
 
 def test_a_stopped_glance_host_leaves_the_vip_serving():

@@ -2,6 +2,7 @@
 started without it, and nothing is written to the local disk under the mount point; uploads
 through the VIP go to the other hosts. The mount back, the host serves every image again."""
 
+import pytest
 from gl import (
     GLANCE,
     MOUNT_UNIT,
@@ -17,6 +18,9 @@ from gl import (
     url,
     wait_for,
 )
+
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
 
 # The key of the ceph-fuse mount's user (client.glance-share).
 KEYRING = "/etc/ceph/ceph.client.glance-share.keyring"

@@ -91,6 +91,7 @@ def operator_certificate(directory, san_ip):
     return cert, cert_file, key_file
 
 
+@pytest.mark.drill  # a certificate rolled out and back: make test-full
 def test_renewal_near_the_end_keeps_the_ca_and_the_key():
     before, kept = served(), files()
     rc, out, counts = haproxy("-e", "haproxy_server_tls_renew_days=400")
@@ -108,6 +109,7 @@ def test_renewal_near_the_end_keeps_the_ca_and_the_key():
     assert served().serial_number == renewed.serial_number
 
 
+@pytest.mark.drill  # a certificate rolled out and back: make test-full
 def test_new_names_are_signed_into_the_certificate():
     before = served()
     extra = json.dumps({"haproxy_server_tls_extra_names": ["api.strata.test", "172.29.236.38"]})
@@ -117,6 +119,7 @@ def test_new_names_are_signed_into_the_certificate():
     assert_converged_back()
 
 
+@pytest.mark.drill  # a certificate rolled out and back: make test-full
 def test_an_operators_certificate_is_served_as_given(tmp_path):
     cert, cert_file, key_file = operator_certificate(tmp_path, EXTERNAL_VIP)
     before, kept = served(), files()

@@ -4,6 +4,7 @@ after a replication pass every object written during the outage has its 3 replic
 import os
 import subprocess
 
+import pytest
 from sw import (
     CONTAINER,
     COUNT,
@@ -19,6 +20,9 @@ from sw import (
     run,
     wait_for,
 )
+
+# A drill: `make test-full` runs it, `make test` skips it (molecule/conftest.py).
+pytestmark = pytest.mark.drill
 
 DOWN = STORAGE[1]
 OUTAGE_PREFIX = "outage"
