@@ -87,7 +87,7 @@ aio-down:
 aio-test:
 	@$(MAKE) --no-print-directory aio-down
 	@status=0; $(MAKE) aio && \
-	  STRATA_LAB_CONFIG_DIR=$(AIO_CONFIG_DIR) $(VENV)/pytest -q -m lab \
+	  STRATA_LAB_CONFIG_DIR=$(AIO_CONFIG_DIR) $(VENV)/pytest -q -m lab --durations 15 \
 	    tests/unit/test_ansible_wrapper_run.py tests/aio || status=1; \
 	$(MAKE) aio-down || status=1; exit $$status
 
