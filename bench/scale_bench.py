@@ -5,7 +5,8 @@ Creates 40 small lab hosts (scale-01 ... scale-40: management 172.29.238.1-40, s
 172.29.246.1-40, replication 172.29.250.1-40), converges `playbooks/setup-hosts.yml` on all of
 them once (cold: printed, not judged) and once more (it must change nothing), then measures the
 no-op converge with `--limit` on the first 5, 10, 20 and 40 hosts, with the forks of ansible.cfg,
-and on 40 hosts once more with forks = 40 (does the forks limit cost wall time?). For each run:
+and on 40 hosts once more with forks = 40 (does the forks limit cost wall time?) and once through
+`strata-ansible --plain` (what ansible-runner's event log adds). For each run:
   controller CPU-s  user + system CPU of ansible-playbook and everything it ran (RUSAGE_CHILDREN),
                     plus the CPU the ssh ControlPersist masters spent meanwhile (they detach from
                     the process tree, so they are read from /proc)
@@ -74,6 +75,8 @@ BASE = 10  # the size growth is judged against
 LIMIT_PER_HOST_TASK = 1.25  # CPU per host-task at 40 hosts vs 10
 LIMIT_WALL = 2.0  # wall time at 40 hosts vs 10
 SAMPLES = 2
+ANSIBLE_PLAYBOOK = "ansible-playbook"
+STRATA_ANSIBLE = "strata-ansible"
 CGROUP = Path("/sys/fs/cgroup/cpuacct")
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 
@@ -212,8 +215,9 @@ def host_tasks(recap):
     )
 
 
-def converge(inventory, names, workdir, label, forks=None):
-    """Run setup-hosts.yml on ``names``; returns the run's figures."""
+def converge(inventory, names, workdir, label, forks=None, via=ANSIBLE_PLAYBOOK):
+    """Run setup-hosts.yml on ``names`` with ansible-playbook or strata-ansible; returns the
+    run's figures."""
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
@@ -227,8 +231,9 @@ def converge(inventory, names, workdir, label, forks=None):
         env["ANSIBLE_FORKS"] = str(forks)
     log = workdir / f"{label}.log"
     log.unlink(missing_ok=True)
+    wrapper = [str(VENV_BIN / "strata-ansible"), "--config-dir", str(workdir / "config"), "--plain"]
     argv = [
-        str(VENV_BIN / "ansible-playbook"),
+        *(wrapper if via == STRATA_ANSIBLE else [str(VENV_BIN / "ansible-playbook")]),
         "-i",
         str(inventory),
         "--limit",
@@ -251,6 +256,7 @@ def converge(inventory, names, workdir, label, forks=None):
         "label": label,
         "hosts": len(names),
         "forks": forks,
+        "via": via,
         "status": status,
         "wall": wall,
         "cpu": cpu,
@@ -350,15 +356,15 @@ def describe(run_figures):
 
 def print_table(rows):
     print(
-        f"{'hosts':>5} {'forks':>5} {'host-tasks':>10} {'ctl CPU-s':>9} {'CPU-s/host':>10} "
-        f"{'CPU-ms/host-task':>16} {'hosts CPU-s':>11} {'wall s':>7} {'wall s/host':>11} "
-        f"{'load':>5}"
+        f"{'hosts':>5} {'forks':>5} {'run by':<16} {'host-tasks':>10} {'ctl CPU-s':>9} "
+        f"{'CPU-s/host':>10} {'CPU-ms/host-task':>16} {'hosts CPU-s':>11} {'wall s':>7} "
+        f"{'wall s/host':>11} {'load':>5}"
     )
     for row in rows:
         hosts_cpu_text = f"{row['hosts_cpu']:.1f}" if row["hosts_cpu"] is not None else "?"
         print(
-            f"{row['hosts']:>5} {row['forks']:>5} {row['host_tasks']:>10} {row['cpu']:>9.2f} "
-            f"{row['cpu'] / row['hosts']:>10.3f} "
+            f"{row['hosts']:>5} {row['forks']:>5} {row['via']:<16} {row['host_tasks']:>10} "
+            f"{row['cpu']:>9.2f} {row['cpu'] / row['hosts']:>10.3f} "
             f"{1000 * row['cpu'] / row['host_tasks']:>16.1f} {hosts_cpu_text:>11} "
             f"{row['wall']:>7.1f} {row['wall'] / row['hosts']:>11.2f} {row['load']:>5.2f}"
         )
@@ -388,25 +394,28 @@ def measure(inventory, workdir, sizes, samples, forks):
     if cold["status"] != 0 or again["status"] != 0 or cold["recapped"] != len(names):
         print(f"scale_bench: the converge failed; see {cold['log']} and {again['log']}")
         return None
-    runs = [(size, forks) for size in sizes]
-    if forks < max(sizes):  # the forks limit the largest run: measure it without that limit too
-        runs.append((max(sizes), max(sizes)))
+    top = max(sizes)
+    runs = [(size, forks, ANSIBLE_PLAYBOOK) for size in sizes]
+    if forks < top:  # the forks limit the largest run: measure it without that limit too
+        runs.append((top, top, ANSIBLE_PLAYBOOK))
+    runs.append((top, forks, STRATA_ANSIBLE))
     collected = {run_key: [] for run_key in runs}
     for sample in range(samples):
-        for size, run_forks in runs:
+        for size, run_forks, via in runs:
             figures = converge(
                 inventory,
                 names[:size],
                 workdir,
-                f"noop-{size}-forks{run_forks}-{sample}",
+                f"noop-{size}-forks{run_forks}-{via}-{sample}",
                 forks=run_forks,
+                via=via,
             )
-            print(f"  sample {sample + 1}, forks {run_forks}: {describe(figures)}")
-            collected[(size, run_forks)].append(figures)
+            print(f"  sample {sample + 1}, forks {run_forks}, {via}: {describe(figures)}")
+            collected[(size, run_forks, via)].append(figures)
     rows = []
-    for (size, run_forks), figures in collected.items():
+    for (size, run_forks, via), figures in collected.items():
         row = best(figures)
-        row["forks"] = run_forks
+        row["forks"], row["via"] = run_forks, via
         row["ok"] = all(f["status"] == 0 and f["recapped"] == size for f in figures)
         rows.append(row)
     print(f"end: {load_note()}")
@@ -414,7 +423,11 @@ def measure(inventory, workdir, sizes, samples, forks):
 
 
 def judge(rows, sizes, forks):
-    configured = {row["hosts"]: row for row in rows if row["forks"] == forks}
+    configured = {
+        row["hosts"]: row
+        for row in rows
+        if row["forks"] == forks and row["via"] == ANSIBLE_PLAYBOOK
+    }
     top = max(sizes)
     results = [
         (
@@ -441,14 +454,17 @@ def judge(rows, sizes, forks):
                 f"wall at {top} hosts < {LIMIT_WALL}x at {BASE}: {figures['wall_ratio']:.2f}x",
             ),
         ]
-    more_forks = [row for row in rows if row["forks"] != forks]
-    for row in more_forks:
+    for row in rows:
         same = configured.get(row["hosts"])
-        if same:
+        if same and row is not same:
+            how = (
+                f"forks {row['forks']} instead of {forks}"
+                if row["forks"] != forks
+                else f"through {row['via']} instead of {ANSIBLE_PLAYBOOK}"
+            )
             print(
-                f"{row['hosts']} hosts, forks {row['forks']} instead of {forks}: wall "
-                f"{row['wall']:.1f} s vs {same['wall']:.1f} s, controller CPU "
-                f"{row['cpu']:.1f} s vs {same['cpu']:.1f} s"
+                f"{row['hosts']} hosts, {how}: wall {row['wall']:.1f} s vs {same['wall']:.1f} s, "
+                f"controller CPU {row['cpu']:.1f} s vs {same['cpu']:.1f} s"
             )
     for ok, text in results:
         print(f"{verdict(ok)}: {text}")
@@ -496,6 +512,7 @@ def main(argv=None):
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="strata-scale-"))
     inventory = workdir / "inventory.yml"
+    (workdir / "config").mkdir()  # strata-ansible's config dir: its run logs only
     # Every name the benchmark may have made, so that --down and the cleanup remove them all.
     inventory.write_text(inventory_text(MAX_HOSTS if args.down else max(sizes)))
     signal.signal(signal.SIGTERM, interrupt)
