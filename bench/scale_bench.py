@@ -6,7 +6,8 @@ Creates 40 small lab hosts (scale-01 ... scale-40: management 172.29.238.1-40, s
 them once (cold: printed, not judged) and once more (it must change nothing), then measures the
 no-op converge with `--limit` on the first 5, 10, 20 and 40 hosts, with the forks of ansible.cfg,
 and on 40 hosts once more with forks = 40 (does the forks limit cost wall time?) and once through
-`strata-ansible --plain` (what ansible-runner's event log adds). For each run:
+`strata-ansible --plain` (what ansible-runner's event log adds) and once gathering facts (what
+a cold fact cache costs: `gathering = implicit`). For each run:
   controller CPU-s  user + system CPU of ansible-playbook and everything it ran (RUSAGE_CHILDREN),
                     plus the CPU the ssh ControlPersist masters spent meanwhile (they detach from
                     the process tree, so they are read from /proc)
@@ -77,6 +78,7 @@ LIMIT_WALL = 2.0  # wall time at 40 hosts vs 10
 SAMPLES = 2
 ANSIBLE_PLAYBOOK = "ansible-playbook"
 STRATA_ANSIBLE = "strata-ansible"
+FACTS_GATHERED = "facts gathered"  # ansible-playbook, gathering = implicit
 CGROUP = Path("/sys/fs/cgroup/cpuacct")
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 
@@ -229,6 +231,8 @@ def converge(inventory, names, workdir, label, forks=None, via=ANSIBLE_PLAYBOOK)
     }
     if forks:
         env["ANSIBLE_FORKS"] = str(forks)
+    if via == FACTS_GATHERED:
+        env["ANSIBLE_GATHERING"] = "implicit"
     log = workdir / f"{label}.log"
     log.unlink(missing_ok=True)
     wrapper = [str(VENV_BIN / "strata-ansible"), "--config-dir", str(workdir / "config"), "--plain"]
@@ -399,6 +403,7 @@ def measure(inventory, workdir, sizes, samples, forks):
     if forks < top:  # the forks limit the largest run: measure it without that limit too
         runs.append((top, top, ANSIBLE_PLAYBOOK))
     runs.append((top, forks, STRATA_ANSIBLE))
+    runs.append((top, forks, FACTS_GATHERED))
     collected = {run_key: [] for run_key in runs}
     for sample in range(samples):
         for size, run_forks, via in runs:
@@ -418,6 +423,10 @@ def measure(inventory, workdir, sizes, samples, forks):
         row["forks"], row["via"] = run_forks, via
         row["ok"] = all(f["status"] == 0 and f["recapped"] == size for f in figures)
         rows.append(row)
+    facts = list((workdir / "facts").glob("*"))
+    if facts:
+        size = sum(f.stat().st_size for f in facts)
+        print(f"fact cache: {len(facts)} hosts, {size / len(facts) / 1024:.0f} KiB per host")
     print(f"end: {load_note()}")
     return rows
 
@@ -457,11 +466,10 @@ def judge(rows, sizes, forks):
     for row in rows:
         same = configured.get(row["hosts"])
         if same and row is not same:
-            how = (
-                f"forks {row['forks']} instead of {forks}"
-                if row["forks"] != forks
-                else f"through {row['via']} instead of {ANSIBLE_PLAYBOOK}"
-            )
+            how = {
+                STRATA_ANSIBLE: "through strata-ansible (ansible-runner)",
+                FACTS_GATHERED: "gathering facts (no fact cache)",
+            }.get(row["via"], f"forks {row['forks']} instead of {forks}")
             print(
                 f"{row['hosts']} hosts, {how}: wall {row['wall']:.1f} s vs {same['wall']:.1f} s, "
                 f"controller CPU {row['cpu']:.1f} s vs {same['cpu']:.1f} s"
