@@ -385,7 +385,7 @@ def interrupt(signum, _frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def measure(inventory, workdir, sizes, samples, forks):
+def measure(inventory, workdir, sizes, samples, forks, extras=True):
     names = [host_name(n) for n in range(1, max(sizes) + 1)]
     print(f"start: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {load_note()}")
     started = time.monotonic()
@@ -400,10 +400,11 @@ def measure(inventory, workdir, sizes, samples, forks):
         return None
     top = max(sizes)
     runs = [(size, forks, ANSIBLE_PLAYBOOK) for size in sizes]
-    if forks < top:  # the forks limit the largest run: measure it without that limit too
+    if extras and forks < top:  # the forks limit the largest run: measure it without them too
         runs.append((top, top, ANSIBLE_PLAYBOOK))
-    runs.append((top, forks, STRATA_ANSIBLE))
-    runs.append((top, forks, FACTS_GATHERED))
+    if extras:
+        runs.append((top, forks, STRATA_ANSIBLE))
+        runs.append((top, forks, FACTS_GATHERED))
     collected = {run_key: [] for run_key in runs}
     for sample in range(samples):
         for size, run_forks, via in runs:
@@ -503,6 +504,11 @@ def main(argv=None):
     )
     parser.add_argument("--samples", type=int, default=SAMPLES, help="samples of each size")
     parser.add_argument(
+        "--no-extras",
+        action="store_true",
+        help="only the sizes: no run with more forks, through strata-ansible or gathering facts",
+    )
+    parser.add_argument(
         "--down", action="store_true", help="only remove this benchmark's hosts and exit"
     )
     args = parser.parse_args(argv)
@@ -532,7 +538,7 @@ def main(argv=None):
             return status
         forks = configured_forks()
         print_settings(forks)
-        rows = measure(inventory, workdir, sizes, args.samples, forks)
+        rows = measure(inventory, workdir, sizes, args.samples, forks, not args.no_extras)
         if rows is not None:
             print_table(rows)
             status = judge(rows, sizes, forks)
