@@ -87,8 +87,16 @@ def host_name(number):
     return f"scale-{number:02d}"
 
 
-def inventory_text(count):
-    """The benchmark's inventory: ``count`` hosts and the lab's vars (pure)."""
+def container_of(number, containers):
+    """The lab host (container) that inventory host ``number`` runs on."""
+    return (number - 1) % containers + 1
+
+
+def inventory_text(count, containers=None):
+    """The benchmark's inventory: ``count`` hosts and the lab's vars (pure). With fewer
+    ``containers`` than hosts, host N is another name of container (N - 1) % containers + 1:
+    same addresses, so the same settings, one more host to Ansible."""
+    containers = containers or count
     shared = yaml.safe_load(LAB_VARS_FILE.read_text())
     variables = {key: shared[key] for key in LAB_VARS}
     # The hosts' plain interfaces become the bridges' ports (as in the hosts scenario).
@@ -97,15 +105,15 @@ def inventory_text(count):
         "br-storage": ["eth1"],
         "br-repl": ["eth2"],
     }
-    hosts = {
-        host_name(n): {
-            "ansible_host": f"172.29.238.{n}",
-            "management_address": f"172.29.238.{n}",
-            "storage_address": f"172.29.246.{n}",
-            "replication_address": f"172.29.250.{n}",
+    hosts = {}
+    for n in range(1, count + 1):
+        c = container_of(n, containers)
+        hosts[host_name(n)] = {
+            "ansible_host": f"172.29.238.{c}",
+            "management_address": f"172.29.238.{c}",
+            "storage_address": f"172.29.246.{c}",
+            "replication_address": f"172.29.250.{c}",
         }
-        for n in range(1, count + 1)
-    }
     return "---\n" + yaml.safe_dump({"all": {"vars": variables, "hosts": hosts}}, sort_keys=False)
 
 
@@ -217,7 +225,7 @@ def host_tasks(recap):
     )
 
 
-def converge(inventory, names, workdir, label, forks=None, via=ANSIBLE_PLAYBOOK):
+def converge(inventory, names, workdir, label, forks=None, via=ANSIBLE_PLAYBOOK, containers=None):
     """Run setup-hosts.yml on ``names`` with ansible-playbook or strata-ansible; returns the
     run's figures."""
     env = {
@@ -244,8 +252,11 @@ def converge(inventory, names, workdir, label, forks=None, via=ANSIBLE_PLAYBOOK)
         ",".join(names),
         str(PLAYBOOK),
     ]
+    lab_hosts = sorted(
+        {host_name(container_of(int(n.split("-")[1]), containers or MAX_HOSTS)) for n in names}
+    )
     masters_before = ssh_master_cpu(workdir / "cp")
-    hosts_before = hosts_cpu(names)
+    hosts_before = hosts_cpu(lab_hosts)
     cpu_before = children_cpu()
     start = time.monotonic()
     status = run(argv, log=log, env=env)
@@ -253,7 +264,7 @@ def converge(inventory, names, workdir, label, forks=None, via=ANSIBLE_PLAYBOOK)
     cpu = children_cpu() - cpu_before
     masters_after = ssh_master_cpu(workdir / "cp")
     cpu += sum(spent - masters_before.get(pid, 0.0) for pid, spent in masters_after.items())
-    hosts_after = hosts_cpu(names)
+    hosts_after = hosts_cpu(lab_hosts)
     text = log.read_text()
     recap = parse_recap(text)
     return {
@@ -385,17 +396,21 @@ def interrupt(signum, _frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def measure(inventory, workdir, sizes, samples, forks, extras=True):
+def measure(inventory, workdir, sizes, samples, forks, extras=True, containers=None):
     names = [host_name(n) for n in range(1, max(sizes) + 1)]
+    containers = min(containers or len(names), len(names))
     print(f"start: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {load_note()}")
     started = time.monotonic()
-    lab("up", inventory)
-    print(f"lab up ({len(names)} hosts): {time.monotonic() - started:.1f} s")
-    cold = converge(inventory, names, workdir, "cold")
-    print(f"cold converge (not judged), {describe(cold)}")
-    again = converge(inventory, names, workdir, "second")
+    lab("up", workdir / "lab.yml")
+    print(
+        f"lab up ({containers} lab hosts for {len(names)} inventory hosts): "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    cold = converge(inventory, names[:containers], workdir, "cold", containers=containers)
+    print(f"cold converge of the lab hosts (not judged), {describe(cold)}")
+    again = converge(inventory, names, workdir, "second", containers=containers)
     print(f"second converge (warms the caches), {describe(again)}")
-    if cold["status"] != 0 or again["status"] != 0 or cold["recapped"] != len(names):
+    if cold["status"] != 0 or again["status"] != 0 or again["recapped"] != len(names):
         print(f"scale_bench: the converge failed; see {cold['log']} and {again['log']}")
         return None
     top = max(sizes)
@@ -415,6 +430,7 @@ def measure(inventory, workdir, sizes, samples, forks, extras=True):
                 f"noop-{size}-forks{run_forks}-{via}-{sample}",
                 forks=run_forks,
                 via=via,
+                containers=containers,
             )
             print(f"  sample {sample + 1}, forks {run_forks}, {via}: {describe(figures)}")
             collected[(size, run_forks, via)].append(figures)
@@ -504,6 +520,13 @@ def main(argv=None):
     )
     parser.add_argument("--samples", type=int, default=SAMPLES, help="samples of each size")
     parser.add_argument(
+        "--containers",
+        type=int,
+        help="lab hosts to run the inventory hosts on (default: one per host); fewer when the "
+        "machine cannot boot that many (each host's systemd takes ~8 of the 128 inotify "
+        "instances fs.inotify.max_user_instances allows by default)",
+    )
+    parser.add_argument(
         "--no-extras",
         action="store_true",
         help="only the sizes: no run with more forks, through strata-ansible or gathering facts",
@@ -516,10 +539,16 @@ def main(argv=None):
         sizes = sorted({int(s) for s in args.sizes.split(",")})
     except ValueError:
         parser.error(f"--sizes {args.sizes}: expected host counts such as 5,10,20,40")
-    if not sizes or sizes[0] < 1 or sizes[-1] > MAX_HOSTS or args.samples < 1:
+    if (
+        not sizes
+        or sizes[0] < 1
+        or sizes[-1] > MAX_HOSTS
+        or args.samples < 1
+        or (args.containers is not None and not 1 <= args.containers <= MAX_HOSTS)
+    ):
         parser.error(
-            f"--sizes {args.sizes} --samples {args.samples}: expected sizes from 1 to "
-            f"{MAX_HOSTS} and at least one sample"
+            f"--sizes {args.sizes} --samples {args.samples} --containers {args.containers}: "
+            f"expected sizes and containers from 1 to {MAX_HOSTS}, at least one sample"
         )
     if os.geteuid() != 0:
         print("scale_bench: run as root (it drives the lab)", file=sys.stderr)
@@ -527,8 +556,11 @@ def main(argv=None):
     workdir = Path(tempfile.mkdtemp(prefix="strata-scale-"))
     inventory = workdir / "inventory.yml"
     (workdir / "config").mkdir()  # strata-ansible's config dir: its run logs only
-    # Every name the benchmark may have made, so that --down and the cleanup remove them all.
-    inventory.write_text(inventory_text(MAX_HOSTS if args.down else max(sizes)))
+    containers = min(args.containers or max(sizes), max(sizes))
+    inventory.write_text(inventory_text(max(sizes), containers))
+    # The lab hosts; for --down every name the benchmark may have made.
+    lab_inventory = workdir / "lab.yml"
+    lab_inventory.write_text(inventory_text(MAX_HOSTS if args.down else containers))
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGHUP, interrupt)
     status = 1
@@ -538,7 +570,9 @@ def main(argv=None):
             return status
         forks = configured_forks()
         print_settings(forks)
-        rows = measure(inventory, workdir, sizes, args.samples, forks, not args.no_extras)
+        rows = measure(
+            inventory, workdir, sizes, args.samples, forks, not args.no_extras, containers
+        )
         if rows is not None:
             print_table(rows)
             status = judge(rows, sizes, forks)
@@ -551,7 +585,7 @@ def main(argv=None):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         close_masters(workdir / "cp")
-        down = run([str(STRATA), "lab", "down", "-i", str(inventory)])
+        down = run([str(STRATA), "lab", "down", "-i", str(lab_inventory)])
         if down != 0:
             print(
                 f"scale_bench: strata lab down failed (exit {down}); remove the hosts with "
