@@ -93,3 +93,16 @@ def test_the_best_of_samples_keeps_the_worst_counts():
     best = bench.best([first, second])
     assert (best["cpu"], best["wall"], best["hosts_cpu"]) == (5.5, 30.0, 20.0)
     assert (best["changed"], best["load"]) == (1, 3.0)
+
+
+def test_with_fewer_containers_each_host_is_another_name_of_one():
+    hosts = yaml.safe_load(bench.inventory_text(40, 5))["all"]["hosts"]
+    assert len(hosts) == 40
+    # scale-06 runs on scale-01's container, scale-40 on scale-05's: same addresses.
+    assert hosts["scale-06"] == hosts["scale-01"]
+    assert hosts["scale-40"]["management_address"] == "172.29.238.5"
+    # The lab itself only sees the containers, each on its own address.
+    listed = as_listed(bench.inventory_text(5))
+    lab_spec, problems = model.spec_from_inventory("lab.yml", listed)
+    assert problems + model.validate(lab_spec) == []
+    assert sorted(listed["_meta"]["hostvars"]) == [f"scale-0{n}" for n in range(1, 6)]
