@@ -29,6 +29,13 @@ spent waiting for a CPU is not Ansible's cost). Wall time is printed with the lo
 means what it says when the load is below the number of cores. The fact cache is warm (gathering
 = smart, as a rerun within the cache's timeout sees it) and the ssh masters persist between runs.
 
+`--containers N` runs the 40 inventory hosts on N lab hosts instead (host K is another name of
+lab host (K - 1) % N + 1, with its addresses): Ansible still sees, connects to (one ssh master per
+lab host, its sessions multiplexed) and runs every task on 40 hosts, so the controller's cost is
+the same; the lab hosts' work is the same too, on fewer containers. For machines that cannot boot
+40 containers: systemd in each takes ~8 inotify instances, and fs.inotify.max_user_instances
+(128 by default) is shared by every root process of the machine, so about 15 lab hosts fit.
+
 The hosts are always removed at the end (`strata lab down -i` of this benchmark's inventory), on
 Ctrl-C too; `--down` removes them after a run that was killed outright.
 Exit status 1 when a target is missed. Run as root: .venv/bin/python bench/scale_bench.py
