@@ -78,6 +78,16 @@ def test_aio_host_vars_follow_the_contract(tmp_path):
                 {"name": "swift3", "zone": 3},
             ]
         },
+        "cinder_backends": {
+            "rbd": {
+                "volume_driver": "cinder.volume.drivers.rbd.RBDDriver",
+                "volume_backend_name": "rbd",
+                "rbd_pool": "volumes",
+                "rbd_user": "cinder",
+                "rbd_ceph_conf": "/etc/ceph/ceph.conf",
+                "rbd_secret_uuid": "5b0c6f2e-8a5d-4f47-9d4e-6c2a1e3b7f90",
+            }
+        },
     }
 
 
