@@ -22,7 +22,11 @@ def test_an_rbd_volume_is_created_in_ceph_and_deleted(aio):
     volume_host = aio.hosts("cinder_volume")[0]
     out = aio.check(
         host,
-        ". /root/openrc && openstack volume service list -f json"
+        # cinder-volume reports up some seconds after the converge's last restart.
+        ". /root/openrc && for i in $(seq 60); do"
+        "   openstack volume service list --service cinder-volume -f value -c State"
+        "   | grep -qx up && break; sleep 2; done"
+        " && openstack volume service list -f json"
         " && id=$(openstack volume create --size 1 --type rbd strata-aio-volume -f value -c id)"
         " && for i in $(seq 90); do"
         '   s=$(openstack volume show "$id" -f value -c status);'
@@ -30,7 +34,7 @@ def test_an_rbd_volume_is_created_in_ceph_and_deleted(aio):
         ' && echo "$id $s"',
         timeout=300,
     )
-    services_json, last = out.rsplit("\n", 1)
+    services_json, last = out.strip().rsplit("\n", 1)
     services = {(s["Binary"], s["Host"]): s["State"] for s in json.loads(services_json)}
     assert services.get(("cinder-volume", f"{volume_host}@rbd")) == "up", services
     volume, status = last.split()
