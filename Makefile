@@ -92,4 +92,4 @@ aio-test:
 	$(MAKE) aio-down || status=1; exit $$status
 
 bench: bootstrap
-	@for b in bench/*.py; do echo "=== $$b"; $(VENV)/python $$b || exit 1; done
+	@for b in bench/*_bench.py; do echo "=== $$b"; $(VENV)/python $$b || exit 1; done

@@ -41,6 +41,9 @@ sys.path.insert(0, str(ROOT))
 from strata import config as strata_config  # noqa: E402
 from strata import inventory  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import load_note, verdict  # noqa: E402  (bench/ is not a package)
+
 REFERENCE = ROOT / "etc" / "strata" / "reference-1000"
 SCRIPT = ROOT / "inventory" / "strata_inventory.py"
 SIZES = (1041, 2041)
@@ -149,17 +152,6 @@ def trivial_inventory(directory, hosts):
     script.write_text(TRIVIAL_SCRIPT)
     script.chmod(0o755)
     return script
-
-
-def load_note():
-    cores = os.cpu_count()
-    load = os.getloadavg()[0]
-    busy = ": busy, wall times are inflated" if load >= cores else ""
-    return f"load average {load:.2f} on {cores} cores{busy}"
-
-
-def verdict(ok):
-    return "PASS" if ok else "MISS"
 
 
 def main():

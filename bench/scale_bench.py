@@ -58,6 +58,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import load_note, verdict  # noqa: E402  (bench/ is not a package)
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 STRATA = VENV_BIN / "strata"
@@ -324,13 +327,6 @@ def growth(rows, base, top):
 # --- reporting ---------------------------------------------------------------------------------
 
 
-def load_note():
-    cores = os.cpu_count()
-    load = os.getloadavg()[0]
-    busy = ": busy, wall times are inflated" if load >= cores else ""
-    return f"load average {load:.2f} on {cores} cores{busy}"
-
-
 def print_settings(forks):
     """The Ansible settings the runs use: ansible.cfg's changes and its ssh connection."""
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
@@ -390,10 +386,6 @@ def print_table(rows):
             f"{1000 * row['cpu'] / row['host_tasks']:>16.1f} {hosts_cpu_text:>11} "
             f"{row['wall']:>7.1f} {row['wall'] / row['hosts']:>11.2f} {row['load']:>5.2f}"
         )
-
-
-def verdict(ok):
-    return "PASS" if ok else "MISS"
 
 
 # --- the benchmark -----------------------------------------------------------------------------
