@@ -1,5 +1,5 @@
 """What the benchmarks under bench/ print alike: the machine's load beside their figures, and
-a target's verdict. Not a benchmark itself (`make bench` runs bench/*_bench.py only)."""
+their targets' verdicts. Not a benchmark itself (`make bench` runs bench/*_bench.py only)."""
 
 import os
 
@@ -11,5 +11,13 @@ def load_note():
     return f"load average {load:.2f} on {cores} cores{busy}"
 
 
-def verdict(ok):
-    return "PASS" if ok else "MISS"
+def report(results):
+    """Print each (met, text) target as PASS or MISS and a count; the exit status: 1 on a miss."""
+    for ok, text in results:
+        print(f"{'PASS' if ok else 'MISS'}: {text}")
+    missed = sum(1 for ok, _ in results if not ok)
+    print(
+        f"{len(results) - missed} of {len(results)} targets met"
+        + (f", {missed} MISSED" if missed else "")
+    )
+    return 1 if missed else 0

@@ -42,7 +42,7 @@ from strata import config as strata_config  # noqa: E402
 from strata import inventory  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import load_note, verdict  # noqa: E402  (bench/ is not a package)
+from benchlib import load_note, report  # noqa: E402  (bench/ is not a package)
 
 REFERENCE = ROOT / "etc" / "strata" / "reference-1000"
 SCRIPT = ROOT / "inventory" / "strata_inventory.py"
@@ -204,14 +204,7 @@ def main():
             f"{cpu:.3f} CPU-s ({wall:.3f} s wall)",
         )
     )
-    for ok, text in results:
-        print(f"{verdict(ok)}: {text}")
-    missed = sum(1 for ok, _ in results if not ok)
-    print(
-        f"{len(results) - missed} of {len(results)} targets met"
-        + (f", {missed} MISSED" if missed else "")
-    )
-    return 1 if missed else 0
+    return report(results)
 
 
 if __name__ == "__main__":

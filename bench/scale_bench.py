@@ -59,7 +59,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import load_note, verdict  # noqa: E402  (bench/ is not a package)
+from benchlib import load_note, report  # noqa: E402  (bench/ is not a package)
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -490,14 +490,7 @@ def judge(rows, sizes, forks):
                 f"{row['hosts']} hosts, {how}: wall {row['wall']:.1f} s vs {same['wall']:.1f} s, "
                 f"controller CPU {row['cpu']:.1f} s vs {same['cpu']:.1f} s"
             )
-    for ok, text in results:
-        print(f"{verdict(ok)}: {text}")
-    missed = sum(1 for ok, _ in results if not ok)
-    print(
-        f"{len(results) - missed} of {len(results)} targets met"
-        + (f", {missed} MISSED" if missed else "")
-    )
-    return 1 if missed else 0
+    return report(results)
 
 
 def close_masters(control_dir):
