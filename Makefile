@@ -28,8 +28,8 @@ unit: bootstrap
 # so scenarios, and the all-in-one deploy, run side by side: TEST_JOBS at a time, longest first,
 # each one's log printed whole when it ends (scripts/run-jobs); failures are summed.
 TEST_JOBS ?= 2
-# CI's 2 cores and 90 minutes hold every scenario but swift, drills skipped: measured cold on
-# 2026-12-02 with the drills, storage took 85 min and swift 86 of a run that passed 90 before
+# CI's 2 cores and 90 minutes cannot hold every scenario: measured cold on 2026-12-02 with the
+# drills, swift took 86 min and storage was still in its drills at 85 when stopped, before
 # control-plane, the all-in-one and hosts had started (docs/testing.md). Swift's own scenario
 # runs in `make test-full`; `make test` still deploys and checks swift in the all-in-one.
 FULL_ONLY_SCENARIOS := swift
