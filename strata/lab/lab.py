@@ -141,6 +141,9 @@ def check(spec, spec_problems, state):
     )
     problems += model.validate(spec, loop_budget=model.LOOP_MAX - others)
     problems += conflicts_with_state(spec, state)
+    problems += model.inotify_problems(
+        sum(h.name not in state["hosts"] for h in spec.hosts), *machine.inotify_instances()
+    )
     problems += model.foreign_resources(
         spec, state, machine.link_exists, lambda name: machine.container_state(name) is not None
     )

@@ -34,6 +34,25 @@ def run(*argv, check=True, capture=True, timeout=None, **kwargs):
 # ---- bridges and isolation -------------------------------------------------------------
 
 
+def inotify_instances():
+    """(instances root's processes hold, fs.inotify.max_user_instances): privileged lab
+    containers count against root's limit."""
+    limit = int(Path("/proc/sys/fs/inotify/max_user_instances").read_text())
+    held = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if proc.stat().st_uid != 0:
+                continue
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    held += os.readlink(fd) == "anon_inode:inotify"
+        except OSError:  # the process ended while we looked
+            continue
+    return held, limit
+
+
 def link_exists(name):
     return Path(f"/sys/class/net/{name}").exists()
 

@@ -253,6 +253,27 @@ MACHINE_REQUIREMENTS = (
 )
 
 
+# inotify instances a lab container holds against root's fs.inotify.max_user_instances (its
+# systemd, logind, getty, udev on the OSD hosts: 5-7 measured, one more of margin). Debian's
+# default limit of 128 runs out at about 15 containers, and then every container's systemd
+# stops at once.
+INOTIFY_PER_HOST = 8
+
+
+def inotify_problems(new_hosts, in_use, limit):
+    """Problems when `new_hosts` more containers would exhaust root's inotify instances
+    (`in_use` held now, out of `limit`)."""
+    needed = in_use + INOTIFY_PER_HOST * new_hosts
+    if new_hosts == 0 or needed <= limit:
+        return []
+    return [
+        f"fs.inotify.max_user_instances is {limit} and root holds {in_use} inotify instances: "
+        f"{new_hosts} more lab hosts need about {INOTIFY_PER_HOST} each (expected a limit of at "
+        f"least {needed}; raise it with `sysctl -w fs.inotify.max_user_instances=1024`, or bring "
+        "fewer hosts up at once)"
+    ]
+
+
 def missing_requirements(which, exists):
     """Problems for each program or file the lab needs that is not on this machine, each naming
     the Debian package that brings it. `which` is shutil.which, `exists` os.path.exists."""

@@ -174,6 +174,17 @@ def test_every_problem_reported_at_once():
     assert len(problems_of(hosts)) == 3
 
 
+def test_hosts_that_would_exhaust_inotify_instances_are_refused():
+    assert model.inotify_problems(new_hosts=3, in_use=100, limit=128) == []
+    assert model.inotify_problems(new_hosts=0, in_use=200, limit=128) == []
+    (problem,) = model.inotify_problems(new_hosts=4, in_use=100, limit=128)
+    assert problem.startswith(
+        "fs.inotify.max_user_instances is 128 and root holds 100 inotify instances: 4 more lab "
+        "hosts need about 8 each (expected a limit of at least 132;"
+    )
+    assert "sysctl -w fs.inotify.max_user_instances=1024" in problem
+
+
 def test_missing_programs_and_files_name_their_package():
     commands = {name for kind, name, _ in model.MACHINE_REQUIREMENTS if kind == "command"}
     files = {name for kind, name, _ in model.MACHINE_REQUIREMENTS if kind == "file"}
