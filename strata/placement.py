@@ -58,6 +58,9 @@ SEED_001 = (
     SeedRow("nova-conductor", "nova_conductor", 3, 3, False, False, "", _NOVA_CONTROL),
     # "An instance of it runs on every hypervisor node".
     SeedRow("nova-compute", "nova_compute", None, None, True, False, "per hypervisor"),
+    # Strata deploys neutron-server alone (the API nova calls; no agents) and publishes it
+    # through HAProxy, where the table asks for no load balancer.
+    SeedRow("neutron-server", "neutron_server", 3, None, True, False, published=True),
     SeedRow("glance-api", "glance_api", 3, None, True, True, published=True),
     SeedRow("cinder-api", "cinder_api", 3, None, True, True, published=True),
     SeedRow("cinder-scheduler", "cinder_scheduler", 3, None, True, False),

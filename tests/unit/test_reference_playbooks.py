@@ -25,8 +25,6 @@ VENV_BIN = Path(sys.executable).parent
 EMPTY_IN_REFERENCE = {
     "swift_all": "the reference deploys no swift",
     "ceph_mds": "no CephFS metadata servers: glance, cinder and nova use RBD",
-    "placement_api": "the reference names no placement-infra_hosts yet",
-    "neutron_server": "the reference names no network-infra_hosts yet",
 }
 # Groups that only env.d defines: absent from an inventory without such an env.d, so Ansible
 # warns that the pattern matches nothing (harmless: the other groups of the pattern still match).
