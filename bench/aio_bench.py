@@ -12,6 +12,11 @@ passes or fails on time.
 `--logs RUN_DIR [RUN_DIR ...]` prints the same report for runs already made (strata-ansible's
 run directories, `$STRATA_CONFIG_DIR/logs/<run>`), without touching the lab.
 
+`--strategies linear,mitogen_linear` reruns once per strategy (ANSIBLE_STRATEGY), `--rounds N`
+times in turn, and prints each rerun's wall time, the controller's CPU time and the load, so
+that the strategies are compared under the same conditions. `--existing` uses the aio that is up
+(no cold converge, and it stays up).
+
 The figures come from ansible-runner's events in each run directory (job_events/*.json):
   play        wall time from the play's start to the next play's (or the run's end)
   task        wall time from the task's start to the next task's: all hosts together, handlers
@@ -22,11 +27,15 @@ The figures come from ansible-runner's events in each run directory (job_events/
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import load_note  # noqa: E402  (bench/ is not a package)
 
 ROOT = Path(__file__).resolve().parent.parent
 AIO_CONFIG_DIR = Path(os.environ.get("AIO_CONFIG_DIR", "/etc/strata-aio"))
@@ -108,6 +117,53 @@ def make(target):
     return proc.returncode, time.monotonic() - started
 
 
+def rerun(strategy=None):
+    """strata-ansible setup-everything.yml on the aio: (rc, wall s, controller CPU s)."""
+    env = {**os.environ, "STRATA_CONFIG_DIR": str(AIO_CONFIG_DIR)}
+    if strategy:
+        env["ANSIBLE_STRATEGY"] = strategy
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(ROOT / ".venv/bin/strata-ansible"), "setup-everything.yml"],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return proc.returncode, time.monotonic() - started, cpu
+
+
+def compare_strategies(strategies, rounds):
+    """Reruns with each strategy in turn; 0 when every one succeeded with nothing changed."""
+    status = 0
+    rows = []
+    for round_ in range(1, rounds + 1):
+        for strategy in strategies:
+            note = load_note()
+            rc, wall, cpu = rerun(strategy)
+            figures = report(read_events(newest_run()))
+            changed = sum(figures["changed"].values())
+            status |= rc != 0 or changed != 0
+            rows.append((round_, strategy, rc, wall, cpu, figures["count"], changed, note))
+            print(
+                f"round {round_} {strategy}: rc={rc} wall {wall:.1f} s, controller CPU "
+                f"{cpu:.1f} s, {figures['count']} tasks ({wall / max(figures['count'], 1):.2f}"
+                f" s/task), changed {changed}; at the start: {note}",
+                flush=True,
+            )
+    for strategy in strategies:
+        walls = [r[3] for r in rows if r[1] == strategy]
+        cpus = [r[4] for r in rows if r[1] == strategy]
+        print(
+            f"{strategy}: wall {min(walls):.1f}-{max(walls):.1f} s, controller CPU "
+            f"{min(cpus):.1f}-{max(cpus):.1f} s over {len(walls)} reruns"
+        )
+    return 1 if status else 0
+
+
 def newest_run():
     runs = [p for p in (AIO_CONFIG_DIR / "logs").glob("*-setup-everything") if p.is_dir()]
     return max(runs, key=lambda p: p.stat().st_mtime) if runs else None
@@ -117,6 +173,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logs", nargs="+", metavar="RUN_DIR", help="report runs already made")
     parser.add_argument("--keep", action="store_true", help="leave the aio up at the end")
+    parser.add_argument("--existing", action="store_true", help="use the aio that is up")
+    parser.add_argument(
+        "--strategies", help="comma-separated ANSIBLE_STRATEGY values to rerun with, in turn"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="reruns per strategy")
     args = parser.parse_args(argv)
     if args.logs:
         for run_dir in args.logs:
@@ -125,6 +186,12 @@ def main(argv=None):
     if os.geteuid() != 0:
         print("aio_bench: run as root (it drives the lab)", file=sys.stderr)
         return 2
+    strategies = [s for s in (args.strategies or "").split(",") if s]
+    if args.existing:
+        if not strategies:
+            print("aio_bench: --existing needs --strategies", file=sys.stderr)
+            return 2
+        return compare_strategies(strategies, args.rounds)
     status = 0
     try:
         rc, _ = make("aio-down")
@@ -135,19 +202,15 @@ def main(argv=None):
         cold = newest_run()
         if rc != 0 or cold is None:
             return 1
-        started = time.monotonic()
-        proc = subprocess.run(
-            [str(ROOT / ".venv/bin/strata-ansible"), "setup-everything.yml"],
-            cwd=ROOT,
-            env={**os.environ, "STRATA_CONFIG_DIR": str(AIO_CONFIG_DIR)},
-            check=False,
-        )
-        print(f"rerun: rc={proc.returncode}, {time.monotonic() - started:.1f} s")
-        rerun = newest_run()
+        rc, seconds, cpu = rerun()
+        print(f"rerun: rc={rc}, {seconds:.1f} s, controller CPU {cpu:.1f} s")
+        again = newest_run()
         print_report("cold converge", cold)
-        if rerun != cold:
-            print_report("idempotent rerun", rerun)
-        status = 0 if proc.returncode == 0 else 1
+        if again != cold:
+            print_report("idempotent rerun", again)
+        status = 0 if rc == 0 else 1
+        if strategies:
+            status |= compare_strategies(strategies, args.rounds)
     finally:
         if not args.keep:
             make("aio-down")
