@@ -1998,6 +1998,12 @@ def _check_glance(state):
     glance_config.check(state.overrides, state.hosts, state.problems, state.warnings)
 
 
+def _check_nova(state):
+    from strata import nova_config  # imported here: it imports glance_config's helpers
+
+    nova_config.check(state.overrides, state.hosts, state.problems, state.warnings)
+
+
 def _check_some_hosts(state):
     if not state.hosts:
         state.warnings.append(
@@ -2016,6 +2022,7 @@ CHECKS = [
     _check_ceph,
     _check_cinder,
     _check_glance,
+    _check_nova,
     _check_cluster_sizes,
     _check_some_hosts,
 ]

@@ -171,7 +171,7 @@ class Secret:
 # a secret is declared for exactly the roles whose defaults, vars, tasks, templates or handlers
 # name it (a role that asks another for something, e.g. keystone's `register`, is not listed:
 # strata-ansible follows include_role to the role that reads the secret).
-PLANNED_ROLES = ("nova_compute",)
+PLANNED_ROLES = ()
 
 SECRETS = (
     # Galera
@@ -200,7 +200,7 @@ SECRETS = (
     ),
     Secret("glance_rabbitmq_password", "password", ("glance_api",), "glance RabbitMQ user"),
     Secret("cinder_rabbitmq_password", "password", ("cinder",), "cinder RabbitMQ user"),
-    Secret("nova_rabbitmq_password", "password", ("nova", "nova_compute"), "nova RabbitMQ user"),
+    Secret("nova_rabbitmq_password", "password", ("nova",), "nova RabbitMQ user"),
     Secret("neutron_rabbitmq_password", "password", ("neutron_server",), "neutron RabbitMQ user"),
     # Keystone
     Secret(
@@ -293,7 +293,17 @@ SECRETS = (
     Secret(
         "glance_ceph_client_key", "cephx_key", ("ceph_client", "ceph_mon"), "Ceph client.glance key"
     ),
-    Secret("nova_ceph_client_key", "cephx_key", ("nova_compute",), "Ceph client.nova key"),
+    # Not secret, but generated and kept with the cluster's identity: the UUID of the libvirt
+    # secret (on every compute) that holds client.cinder's key. nova's rbd disks use it, and
+    # cinder's RBD backends name it (rbd_secret_uuid: "{{ cinder_ceph_client_uuid }}", as in
+    # OpenStack-Ansible); attached volumes keep it in their connection info, so it never changes.
+    Secret(
+        "cinder_ceph_client_uuid",
+        "uuid",
+        ("nova_compute",),
+        "UUID of the libvirt secret of client.cinder (nova's rbd disks, cinder's RBD backends)",
+        fixed=True,
+    ),
 )
 
 SECRETS_BY_NAME = {secret.name: secret for secret in SECRETS}

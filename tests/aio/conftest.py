@@ -54,9 +54,9 @@ class Cloud:
     def hosts(self, group):
         return sorted(self.inventory.get(group, {}).get("hosts", []))
 
-    def run(self, host, command, timeout=120):
-        """Run a shell command on a lab host as root; returns the CompletedProcess."""
-        ssh = [
+    def ssh_command(self, host, command):
+        """The argv that runs a shell command on a lab host as root."""
+        return [
             "ssh",
             "-o", "BatchMode=yes",
             "-o", f"UserKnownHostsFile={LAB_STATE}/known_hosts",
@@ -64,6 +64,10 @@ class Cloud:
             f"root@{self.hostvars[host]['management_address']}",
             f"sh -c {shlex.quote(command)}",
         ]  # fmt: skip
+
+    def run(self, host, command, timeout=120):
+        """Run a shell command on a lab host as root; returns the CompletedProcess."""
+        ssh = self.ssh_command(host, command)
         return subprocess.run(ssh, capture_output=True, text=True, timeout=timeout, check=False)
 
     def check(self, host, command, timeout=120):

@@ -64,7 +64,7 @@ EXPECTED_NAMES = {
     "cinder_ceph_client_key",
     "cinder_backup_ceph_client_key",
     "glance_ceph_client_key",
-    "nova_ceph_client_key",
+    "cinder_ceph_client_uuid",
 }
 
 # client.admin's key as a real Ceph printed it in Ceph's own docs (`ceph auth ls`).
@@ -96,7 +96,12 @@ def test_the_operator_docs_list_every_secret():
 
 def test_only_data_bound_secrets_are_fixed():
     fixed = {secret.name for secret in secrets.SECRETS if secret.fixed}
-    assert fixed == {"swift_hash_path_prefix", "swift_hash_path_suffix", "ceph_fsid"}
+    assert fixed == {
+        "swift_hash_path_prefix",
+        "swift_hash_path_suffix",
+        "ceph_fsid",
+        "cinder_ceph_client_uuid",
+    }
 
 
 def test_secrets_for_roles_picks_what_those_roles_use():
@@ -176,12 +181,12 @@ def test_check_messages_name_file_key_and_rule_but_never_the_value():
     values = {name: secrets.KINDS[s.kind].generate() for name, s in secrets.SECRETS_BY_NAME.items()}
     values["keepalived_vrrp_password"] = "waytoolongsecret"
     values["ceph_fsid"] = ""
-    del values["nova_ceph_client_key"]
+    del values["cinder_ceph_client_uuid"]
     problems = secrets.check(values)
     assert [secret.name for secret, _ in problems] == [
         "keepalived_vrrp_password",
         "ceph_fsid",
-        "nova_ceph_client_key",
+        "cinder_ceph_client_uuid",
     ]
     messages = secrets.describe_problems("/etc/strata/user_secrets.yml", problems)
     assert messages[0].startswith("/etc/strata/user_secrets.yml: keepalived_vrrp_password has 16")
