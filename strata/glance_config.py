@@ -49,6 +49,32 @@ def _members(hosts, group):
     return sorted(name for name, host in hosts.items() if group in host.components)
 
 
+def _section(overrides, name, keys, problems):
+    """global_overrides.NAME as a mapping (empty when absent) and `loc(key)`, the file:line of
+    a key (a key not written: where the section, or global_overrides, is); unknown keys are
+    problems. (None, None) when the section is not a mapping."""
+    base = f"global_overrides.{name}"
+    section = overrides.get(name)
+    if section is None:
+        section = {}
+    elif not isinstance(section, dict):
+        problems.append(
+            f"{_at(overrides, name)}: {base}: {_show(section)} is not a mapping; expected "
+            f"{{{', '.join(keys)}}}"
+        )
+        return None, None
+
+    def loc(key):
+        return _at(section, key) if key in section else _at(overrides, name)
+
+    for key in section:
+        if key not in keys:
+            problems.append(
+                f"{_at(section, key)}: {base}.{key}: unknown key; expected one of {', '.join(keys)}"
+            )
+    return section, loc
+
+
 def check(overrides, hosts, problems, warnings):
     """Check global_overrides.shared_mounts and global_overrides.glance."""
     mounts = _shared_mounts(overrides, hosts, problems)
@@ -183,26 +209,9 @@ def _mount(entry, entries, index, path, has_ceph, problems):
 
 def _glance(overrides, hosts, mounts, skipped, problems, warnings):
     base = "global_overrides.glance"
-    glance = overrides.get("glance")
+    glance, loc = _section(overrides, "glance", GLANCE_KEYS, problems)
     if glance is None:
-        glance = {}
-    elif not isinstance(glance, dict):
-        problems.append(
-            f"{_at(overrides, 'glance')}: {base}: {_show(glance)} is not a mapping; expected "
-            "{stores, default_store}"
-        )
         return
-
-    def loc(key):
-        # A default (key not written) is reported where global_overrides is.
-        return _at(glance, key) if key in glance else _at(overrides, "glance")
-
-    for key in glance:
-        if key not in GLANCE_KEYS:
-            problems.append(
-                f"{_at(glance, key)}: {base}.{key}: unknown key; expected one of "
-                f"{', '.join(GLANCE_KEYS)}"
-            )
     stores = glance.get("stores", ["file"])
     if not isinstance(stores, list) or not stores:
         problems.append(

@@ -22,7 +22,7 @@ required-networks check of strata.config (nova_compute needs the storage network
 import posixpath
 import re
 
-from strata.glance_config import _at, _members, _show
+from strata.glance_config import _at, _members, _section, _show
 
 NOVA_KEYS = ("ephemeral", "instances_path", "rbd_pool")
 EPHEMERAL_MODES = ("rbd", "instances_path")
@@ -44,25 +44,9 @@ def check(overrides, hosts, problems, warnings):
     computes = _members(hosts, "nova_compute")
     has_ceph = bool(_members(hosts, "ceph_mon"))
     base = "global_overrides.nova"
-    nova = overrides.get("nova")
+    nova, loc = _section(overrides, "nova", NOVA_KEYS, problems)
     if nova is None:
-        nova = {}
-    elif not isinstance(nova, dict):
-        problems.append(
-            f"{_at(overrides, 'nova')}: {base}: {_show(nova)} is not a mapping; expected "
-            "{ephemeral, instances_path, rbd_pool}"
-        )
         return
-
-    def loc(key):
-        return _at(nova, key) if key in nova else _at(overrides, "nova")
-
-    for key in nova:
-        if key not in NOVA_KEYS:
-            problems.append(
-                f"{_at(nova, key)}: {base}.{key}: unknown key; expected one of "
-                f"{', '.join(NOVA_KEYS)}"
-            )
     mode = nova.get("ephemeral", "rbd" if has_ceph else "instances_path")
     if mode not in EPHEMERAL_MODES:
         problems.append(
