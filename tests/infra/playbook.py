@@ -42,6 +42,12 @@ def ansible_playbook_killed_at(pattern, *args):
     deploy host would) when a line of its output matches `pattern`: the output up to there.
     Fails when the run ends without reaching it."""
     argv, env = _playbook_command(args, None)
+    return killed_at(pattern, argv, env)
+
+
+def killed_at(pattern, argv, env):
+    """Run ARGV (its own process group), SIGKILL the whole group when a line of its output
+    matches `pattern`, and return the output up to there; fails when the run ends before."""
     lines = []
     with subprocess.Popen(
         argv,
@@ -54,7 +60,7 @@ def ansible_playbook_killed_at(pattern, *args):
     ) as proc:
         for line in proc.stdout:
             lines.append(line)
-            if re.search(pattern, line):
+            if re.search(pattern, ANSI.sub("", line)):
                 os.killpg(proc.pid, 9)
                 proc.wait()
                 return "".join(lines)
