@@ -1,7 +1,7 @@
 """A Galera setting changed, and the run killed once the new file is written on every node but
 before the rolling restart (a crash, a lost deploy host): the nodes keep running the old value.
 The next run restarts every node, one at a time, and they run the new value: the restart is
-decided from the record of what each node was started with (common's restart_record), not
+decided from the record of what each node was started with (module restart_record), not
 from what changed in the same run. The setting is put back the same way afterwards."""
 
 import json
