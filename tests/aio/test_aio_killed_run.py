@@ -68,7 +68,10 @@ def runs(aio):
     try:
         state["rerun_output"] = keystone_converge(*CHANGE)
         state["after_rerun"] = started(aio)
-        state["answers"] = aio.run(HOST, "curl -fsS http://127.0.0.1:5000/v3 >/dev/null").returncode
+        address = aio.hostvars[HOST]["management_address"]  # keystone listens there only
+        state["answers"] = aio.run(
+            HOST, f"curl -fsS http://{address}:5000/v3 >/dev/null"
+        ).returncode
     finally:
         keystone_converge()  # the all-in-one's own value again
     state["restored"] = written(aio)
